@@ -1,0 +1,199 @@
+"""`newsworker` command line: enrich, worker, replay, kafka, demo, bench, config."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+import orjson
+from tqdm import tqdm
+
+from workers import __version__, config
+from workers.config import Settings
+
+KAFKA_SETTINGS = (
+    "bootstrap_servers",
+    "security_protocol",
+    "sasl_mechanism",
+    "sasl_username",
+    "sasl_password",
+    "ssl_cafile",
+)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="newsworker")
+def main() -> None:
+    """Streaming news enrichment: language, entities, events. Arabic-first."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=click.File("wb"), default="-", help="Enriched JSONL (default stdout).")
+@click.option("--dead-letters", type=click.File("wb"), help="Also write dead letters here (JSONL).")
+@config.options("max_record_bytes")
+def enrich(paths: tuple[Path, ...], output, dead_letters, **flags) -> None:
+    """Enrich .txt / JSONL articles offline (stdin when no PATH): the same core as the worker."""
+    from workers.processing import process
+    from workers.records import expand_paths, read_inputs
+
+    settings = Settings.from_env(**flags)
+    files = expand_paths(tuple(map(str, paths))) if paths else [None]
+    enriched = dead = 0
+    bar = tqdm(unit=" articles", disable=not sys.stderr.isatty(), file=sys.stderr)
+    for path in files:
+        for item in read_inputs(path):
+            outcome = process(item.payload, item.source, settings.max_record_bytes)
+            if outcome.dead:
+                dead += 1
+                letter = orjson.loads(outcome.value)
+                click.echo(f"{item.file}:{item.line}: {outcome.reason}: {letter['error']}", err=True)
+                if dead_letters:
+                    dead_letters.write(outcome.value + b"\n")
+            else:
+                enriched += 1
+                output.write(outcome.value + b"\n")
+            bar.update()
+    bar.close()
+    click.echo(f"enriched {enriched}, dead-lettered {dead}", err=True)
+
+
+@main.command()
+@config.options(*config.ALL)
+def worker(**flags) -> None:
+    """Run the stream worker (faust): raw topic -> enriched topic, bad input -> dead-letter topic."""
+    import faust
+
+    from workers.kafka_client import ensure_topics
+    from workers.stream.app import build_app
+
+    settings = Settings.from_env(**flags)
+    ensure_topics(settings)
+    app = build_app(settings)
+    faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--topic", help="Target topic (default: the raw topic).")
+@click.option("--rate", type=float, default=0.0, help="Records per second (0: as fast as possible).")
+@click.option(
+    "--loop",
+    "loops",
+    type=click.IntRange(min=1),
+    default=1,
+    help="Send the files K times; pass k>0 suffixes ids with ~k.",
+)
+@config.options("raw_topic", *KAFKA_SETTINGS)
+def replay(paths: tuple[str, ...], topic: str | None, rate: float, loops: int, **flags) -> None:
+    """Replay .txt / JSONL article files into Kafka, keyed by article id."""
+    from workers.replay import ReplayError
+    from workers.replay import replay as run_replay
+
+    settings = Settings.from_env(**flags)
+    try:
+        sent = run_replay(paths, settings, topic, rate, loops, progress=sys.stderr.isatty())
+    except (ReplayError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"replayed {sent} articles to {topic or settings.raw_topic}")
+
+
+@main.group()
+def kafka() -> None:
+    """A local single-node Apache Kafka 4.x (KRaft) on 127.0.0.1."""
+
+
+def _local_kafka(state_dir: str | None, port: int):
+    from workers.kafka_local import LocalKafka
+
+    return LocalKafka(Path(Settings.from_env(state_dir=state_dir).state_dir) / "kafka", port)
+
+
+def _with_kafka_options(command):
+    command = config.options("state_dir")(command)
+    return click.option("--port", type=int, default=9092, show_default=True)(command)
+
+
+@kafka.command("start")
+@_with_kafka_options
+def kafka_start(port: int, state_dir: str | None) -> None:
+    """Resolve the jars (first run), format storage, start, wait until ready."""
+    from workers.kafka_local import KafkaLocalError
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    broker = _local_kafka(state_dir, port)
+    try:
+        broker.start()
+    except KafkaLocalError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Kafka running on {broker.bootstrap} (pid {broker.pid()}, logs {broker.log_file})")
+
+
+@kafka.command("stop")
+@_with_kafka_options
+def kafka_stop(port: int, state_dir: str | None) -> None:
+    """Stop the local broker by its pid."""
+    _local_kafka(state_dir, port).stop()
+    click.echo("Kafka stopped")
+
+
+@kafka.command("status")
+@_with_kafka_options
+def kafka_status(port: int, state_dir: str | None) -> None:
+    """Exit 0 and print the pid when the local broker runs, else exit 1."""
+    pid = _local_kafka(state_dir, port).pid()
+    if pid is None:
+        click.echo("Kafka is not running")
+        sys.exit(1)
+    click.echo(f"Kafka running (pid {pid})")
+
+
+@main.command()
+@click.option("--seeds", type=click.Path(exists=True, path_type=Path), default=Path("seeds"))
+@click.option("--keep-running", is_flag=True, help="Leave Kafka and the worker up afterwards.")
+@config.options("state_dir", "web_port")
+def demo(seeds: Path, keep_running: bool, **flags) -> None:
+    """Local Kafka + worker, replay the seeds, show the enriched seed and the metrics URL."""
+    from workers.demo import run_demo
+
+    run_demo(Settings.from_env(**flags), seeds, keep_running)
+
+
+@main.command()
+@click.option(
+    "--articles",
+    type=click.Path(exists=True, path_type=Path),
+    default=Path("seeds/ant-sample.jsonl"),
+    show_default=True,
+)
+@click.option(
+    "--loops",
+    type=int,
+    default=5,
+    show_default=True,
+    help="End-to-end run sends the articles this many times (distinct ids).",
+)
+@click.option("--skip-kafka", is_flag=True, help="Only the offline benchmark.")
+@config.options("state_dir", "enrich_processes")
+def bench(articles: Path, loops: int, skip_kafka: bool, **flags) -> None:
+    """Print articles/s and p50/p99 latency: offline enrich, then end to end through Kafka."""
+    from workers.bench import bench_kafka, bench_offline
+
+    settings = Settings.from_env(**flags)
+    click.echo(bench_offline(articles).line("offline enrich"))
+    if not skip_kafka:
+        click.echo(bench_kafka(articles, loops, settings).line("end to end via Kafka"))
+
+
+@main.command("config")
+@click.option("--markdown", is_flag=True, help="The README's configuration table.")
+def show_config(markdown: bool) -> None:
+    """Print the effective settings (defaults overridden by NEWSWORKER_* variables)."""
+    if markdown:
+        click.echo(config.markdown_table())
+        return
+    for name, value in vars(Settings.from_env()).items():
+        shown = "***" if "password" in name and value else value
+        click.echo(f"{config.env_name(name)}={shown}")

@@ -1,0 +1,106 @@
+"""One settings object for every command.
+
+Each field is at once a CLI flag (`--raw-topic`), an environment variable (`NEWSWORKER_RAW_TOPIC`)
+and a row of the README's configuration table (`newsworker config --markdown`), so the three never
+drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+ENV_PREFIX = "NEWSWORKER_"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    bootstrap_servers: str = _setting("127.0.0.1:9092", "Kafka bootstrap servers, comma-separated.")
+    raw_topic: str = _setting("news.articles.raw", "Topic of raw articles (input).")
+    enriched_topic: str = _setting("news.articles.enriched", "Topic of enriched articles (output).")
+    dlq_topic: str = _setting("news.articles.dlq", "Topic of dead letters (bad input).")
+    partitions: int = _setting(4, "Partitions of each topic when the worker creates it.")
+    group_id: str = _setting("newsworker", "Consumer group id (also the faust app id).")
+    web_host: str = _setting("127.0.0.1", "Bind address of /metrics, /healthz, /readyz.")
+    web_port: int = _setting(6066, "Port of /metrics, /healthz, /readyz.")
+    enrich_processes: int = _setting(
+        1, "Processes that run the enrichment core off the event loop (0: a thread in-process)."
+    )
+    batch_size: int = _setting(64, "Records handed to the core at a time.")
+    batch_wait_ms: int = _setting(50, "Longest wait to fill a batch, in milliseconds.")
+    max_record_bytes: int = _setting(2 * 1024 * 1024, "Larger raw records are dead-lettered as too_large.")
+    session_timeout_s: float = _setting(10.0, "Kafka consumer session timeout, seconds.")
+    state_dir: str = _setting(".newsworker", "Directory for worker state and the local broker.")
+    log_level: str = _setting("info", "Log level (info recommended; see FACTS on faust's warn).")
+    security_protocol: str = _setting(
+        "PLAINTEXT", "Kafka security protocol: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL."
+    )
+    sasl_mechanism: str = _setting("PLAIN", "SASL mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512.")
+    sasl_username: str = _setting("", "SASL user name (with a SASL_* protocol).")
+    sasl_password: str = _setting("", "SASL password (with a SASL_* protocol).")
+    ssl_cafile: str = _setting("", "CA bundle for SSL / SASL_SSL (empty: system CAs).")
+
+    @property
+    def batch_wait_s(self) -> float:
+        return self.batch_wait_ms / 1000.0
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Defaults, then environment variables, then explicit overrides (flags)."""
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = os.environ.get(env_name(f.name))
+            if raw is not None:
+                values[f.name] = _convert(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+ALL = tuple(f.name for f in dataclasses.fields(Settings))
+
+
+def env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def _convert(f: dataclasses.Field, raw: str) -> Any:
+    kind = type(f.default)
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise click.BadParameter(f"{env_name(f.name)}={raw!r} is not a valid {kind.__name__}") from exc
+
+
+def options(*names: str) -> Callable[[Callable], Callable]:
+    """Click options for the named settings; values arrive as keyword arguments (None: unset)."""
+    by_name = {f.name: f for f in dataclasses.fields(Settings)}
+
+    def decorate(command: Callable) -> Callable:
+        for name in reversed(names):
+            f = by_name[name]
+            command = click.option(
+                "--" + name.replace("_", "-"),
+                type=type(f.default),
+                default=None,
+                help=f"{f.metadata['help']} [env {env_name(name)}; default {f.default!r}]",
+            )(command)
+        return command
+
+    return decorate
+
+
+def markdown_table() -> str:
+    rows = ["| flag | env var | default | meaning |", "|---|---|---|---|"]
+    for f in dataclasses.fields(Settings):
+        flag = "--" + f.name.replace("_", "-")
+        rows.append(f"| `{flag}` | `{env_name(f.name)}` | `{f.default!r}` | {f.metadata['help']} |")
+    return "\n".join(rows)

@@ -1,0 +1,62 @@
+"""`newsworker demo`: the whole path on this machine, then a short human summary."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from pathlib import Path
+
+import click
+
+from workers.config import Settings
+from workers.kafka_local import LocalKafka, free_port
+from workers.local_run import WorkerProcess, read_topic
+from workers.records import expand_paths
+from workers.replay import articles, replay
+
+
+def run_demo(settings: Settings, seeds: Path, keep_running: bool) -> None:
+    state = Path(settings.state_dir)
+    broker = LocalKafka(state / "kafka-demo", free_port())
+    click.echo(f"1/4 starting Apache Kafka (KRaft) on {broker.bootstrap} ...")
+    broker.start()
+    settings = dataclasses.replace(settings, bootstrap_servers=broker.bootstrap, group_id="newsworker-demo")
+    worker = WorkerProcess(settings, state / "demo-worker.log")
+    try:
+        click.echo(f"2/4 starting the worker (log {worker.log_path}) ...")
+        worker.start().wait_ready()
+        click.echo(f"3/4 replaying {seeds}/ ...")
+        ids = [key.decode() for key, _ in articles(expand_paths((str(seeds),)))]
+        replay((str(seeds),), settings)
+        received = read_topic(settings, settings.enriched_topic, until=ids, timeout=120)
+        click.echo(f"4/4 {len([i for i in ids if i in received])}/{len(ids)} articles enriched\n")
+        _summarise(received, ids, seeds)
+        scraped = worker.metrics()
+        click.echo(f"\nmetrics: {worker.url}/metrics  (health: {worker.url}/healthz, {worker.url}/readyz)")
+        for name in ("newsworker_articles_consumed_total", "newsworker_articles_enriched_total"):
+            click.echo(f"  {name}  {scraped.get(name, 0):.0f}")
+        if keep_running:
+            click.echo(f"\nleft running: worker pid {worker.process.pid}, Kafka pid {broker.pid()}")
+            return
+    except BaseException:
+        keep_running = False
+        raise
+    finally:
+        if not keep_running:
+            worker.stop()
+            broker.stop()
+            click.echo("stopped the worker and Kafka")
+
+
+def _summarise(received: dict, ids: list[str], seeds: Path) -> None:
+    records = [received[i][-1].record for i in ids if i in received]
+    seed = next((r for r in records if r.get("metadata") is None), records[0])
+    lang = seed["language"]
+    click.echo(f"seed article {seed['id']}: {seed.get('title')}")
+    click.echo(f"  language {lang['code']} ({lang['script']}, confidence {lang['confidence']:.3f})")
+    types = collections.Counter(e["type"] for e in seed["entities"])
+    click.echo(f"  entities {len(seed['entities'])} {dict(types)}; events {len(seed['events'])}")
+    for entity in seed["entities"][:12]:
+        click.echo(f"    {entity['type']:4} {entity['text']}")
+    languages = collections.Counter(r["language"]["code"] for r in records)
+    click.echo(f"all {len(records)} articles by language: {dict(languages.most_common(5))}")

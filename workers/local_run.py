@@ -1,0 +1,158 @@
+"""Run a worker process and read its topics and metrics: the demo, benchmarks and tests share it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from kafka import KafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from workers.config import Settings
+from workers.kafka_client import client_config
+
+
+@dataclass
+class WorkerProcess:
+    """`newsworker worker` as a child process, stopped by its pid."""
+
+    settings: Settings
+    log_path: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.web_host}:{self.settings.web_port}"
+
+    def start(self) -> WorkerProcess:
+        s = self.settings
+        args = [
+            sys.executable,
+            "-m",
+            "workers",
+            "worker",
+            "--bootstrap-servers",
+            s.bootstrap_servers,
+            "--group-id",
+            s.group_id,
+            "--raw-topic",
+            s.raw_topic,
+            "--enriched-topic",
+            s.enriched_topic,
+            "--dlq-topic",
+            s.dlq_topic,
+            "--partitions",
+            str(s.partitions),
+            "--web-port",
+            str(s.web_port),
+            "--state-dir",
+            s.state_dir,
+            "--enrich-processes",
+            str(s.enrich_processes),
+            "--session-timeout-s",
+            str(s.session_timeout_s),
+            "--max-record-bytes",
+            str(s.max_record_bytes),
+        ]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.extra_env}
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(self.url + "/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"worker not ready after {timeout:.0f}s; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL: the crash the at-least-once guarantee must survive."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.kill(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def metrics(self) -> dict[str, float]:
+        """Scraped samples, keyed `name{label="value",...}` (labels sorted) or bare `name`."""
+        with urllib.request.urlopen(self.url + "/metrics", timeout=5) as response:
+            text = response.read().decode("utf-8")
+        samples: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+                samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+        return samples
+
+
+@dataclass(frozen=True)
+class Received:
+    record: dict
+    partition: int
+    offset: int
+    timestamp: float  # the record's Kafka timestamp, seconds
+
+
+def read_topic(
+    settings: Settings, topic: str, until: Iterable[str] = (), count: int = 0, timeout: float = 60.0
+) -> dict[str, list[Received]]:
+    """Records of `topic` from the beginning, by key, until every key in `until` was seen (and at
+    least `count` records were read) or `timeout` passed."""
+    wanted = set(until)
+    consumer = KafkaConsumer(
+        **client_config(settings),
+        enable_auto_commit=False,
+        consumer_timeout_ms=1000,
+        fetch_max_bytes=64 * 1024 * 1024,
+        max_partition_fetch_bytes=32 * 1024 * 1024,
+    )
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    by_key: dict[str, list[Received]] = defaultdict(list)
+    read = 0
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and (not wanted.issubset(by_key) or read < count):
+            for message in consumer:
+                key = message.key.decode("utf-8") if message.key else ""
+                by_key[key].append(
+                    Received(
+                        orjson.loads(message.value),
+                        message.partition,
+                        message.offset,
+                        message.timestamp / 1000.0,
+                    )
+                )
+                read += 1
+    finally:
+        consumer.close()
+    return dict(by_key)

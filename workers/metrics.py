@@ -1,0 +1,44 @@
+"""Every Prometheus metric the worker exports, defined once (the README's table lists them)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, Info
+
+from workers import __version__
+
+# Seconds: enrichment is milliseconds, end-to-end latency is up to minutes under backlog.
+_FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_SLOW = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+CONSUMED = Counter("newsworker_articles_consumed", "Raw records consumed from the input topic.")
+ENRICHED = Counter("newsworker_articles_enriched", "Enriched records acknowledged by the broker.")
+DEAD_LETTERED = Counter(
+    "newsworker_articles_dead_lettered",
+    "Records sent to the dead-letter topic and acknowledged, by reason.",
+    ["reason"],
+)
+LANGUAGES = Counter(
+    "newsworker_articles_by_language", "Enriched records by detected language code.", ["language"]
+)
+STAGE_SECONDS = Histogram(
+    "newsworker_enrich_duration_seconds",
+    "Time spent in each enrichment stage per article (stage=all: the whole core).",
+    ["stage"],
+    buckets=_FAST,
+)
+END_TO_END = Histogram(
+    "newsworker_end_to_end_latency_seconds",
+    "From the raw record's Kafka timestamp to the broker's acknowledgement of its output.",
+    buckets=_SLOW,
+)
+CONSUMER_LAG = Gauge(
+    "newsworker_consumer_lag_records",
+    "Records in the input partition not yet processed (high watermark minus position).",
+    ["topic", "partition"],
+)
+ASSIGNED = Gauge("newsworker_assigned_partitions", "Input partitions assigned to this worker.")
+LOOP_LAG = Gauge(
+    "newsworker_event_loop_lag_seconds", "How late the event loop ran a timer at the last check."
+)
+BUILD = Info("newsworker_build", "Version of the running worker.")
+BUILD.info({"version": __version__})

@@ -1,0 +1,1 @@
+"""The faust stream shell around the enrichment core."""
