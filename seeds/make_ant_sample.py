@@ -5,10 +5,13 @@ python seeds/make_ant_sample.py [../shared/data/ant-corpus/ant_v1.1.jsonl]
 
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
 SIZE = 200
+# ANT writes some times as dd/mm/yyyy; the raw-article schema wants RFC 3339 (Tunisia: UTC+01:00).
+DAY_FIRST = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
 SEED = 2017  # fixed: the sample, and so every benchmark on it, is reproducible
 
 corpus = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/ant-corpus/ant_v1.1.jsonl")
@@ -23,7 +26,7 @@ with out.open("w", encoding="utf-8") as f:
             "text": row["text"],
             "url": row["url"],
             "source": "Jawhara FM",
-            "published_at": row["time"],
+            "published_at": DAY_FIRST.sub(r"\3-\2-\1T00:00:00+01:00", row["time"]),
             "metadata": {"category": row["category"], "corpus": "ANT v1.1"},
         }
         f.write(json.dumps(article, ensure_ascii=False) + "\n")

@@ -13,8 +13,8 @@ from workers.language.scripts import dominant_script
 UNDETERMINED = "und"
 # fastText labels Arabic dialects separately; the contract folds them into `ar`.
 _FOLD = {code: "ar" for code in ("arz", "ary", "arq", "aeb", "apc", "acm", "afb", "ajp", "ars", "ayl")}
-# URLs, e-mail addresses, numbers and symbols carry no language: strip them before detecting.
-_NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+|[\d\W_]+", re.UNICODE)
+# URLs, e-mail addresses, numbers, symbols and tatweel (a Unicode "letter") carry no language.
+_NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+|[\d\W_\u0640]+", re.UNICODE)
 SAMPLE_CHARS = 2000  # a long body's language is settled well before 2,000 characters
 CONFIDENT = 0.9  # at or above this, a detection overrides the producer's hint
 

@@ -44,6 +44,8 @@ class Health:
 
 
 def build_app(settings: Settings) -> faust.App:
+    datadir = Path(settings.state_dir) / f"worker-{settings.group_id}-{settings.web_port}"
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.group_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
@@ -57,7 +59,7 @@ def build_app(settings: Settings) -> faust.App:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        datadir=str(Path(settings.state_dir) / f"worker-{settings.group_id}-{settings.web_port}"),
+        datadir=str(datadir),
     )
     raw_codec = {"key_serializer": "raw", "value_serializer": "raw"}
     raw_topic = app.topic(settings.raw_topic, **raw_codec)
@@ -109,10 +111,13 @@ def build_app(settings: Settings) -> faust.App:
     async def warm_offload() -> None:
         await offload.run([])  # spawn and load models before the first records wait on it
 
+    def input_partitions() -> list:
+        return sorted(tp for tp in app.consumer.assignment() if tp.topic == settings.raw_topic)
+
     @app.timer(interval=LAG_INTERVAL_S)
     async def measure_lag() -> None:
         consumer = app.consumer
-        assigned = sorted(tp for tp in consumer.assignment() if tp.topic == settings.raw_topic)
+        assigned = input_partitions()
         metrics.ASSIGNED.set(len(assigned))
         if not assigned:
             return
@@ -141,7 +146,7 @@ def build_app(settings: Settings) -> faust.App:
 
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
-        ok, why = health.ready(len(app.consumer.assignment()) if app.consumer else 0)
+        ok, why = health.ready(len(input_partitions()))
         return web.text(why + "\n", status=200 if ok else 503)
 
     @app.on_before_shutdown.connect

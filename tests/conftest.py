@@ -1,0 +1,61 @@
+"""Shared fixtures: the real local Kafka broker (one per session) and worker processes."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from workers.config import Settings
+from workers.kafka_local import LocalKafka, free_port
+from workers.local_run import WorkerProcess
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+SEED_TXT = SEEDS / "000_d82f3b9495a6aa15.txt"
+ANT_SAMPLE = SEEDS / "ant-sample.jsonl"
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    broker = LocalKafka(tmp_path_factory.mktemp("kafka"), free_port())
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def settings(kafka: LocalKafka, tmp_path: Path) -> Settings:
+    """Settings on the session broker with this test's own topics, group and ports."""
+    run = uuid.uuid4().hex[:8]
+    return Settings(
+        bootstrap_servers=kafka.bootstrap,
+        raw_topic=f"t{run}.raw",
+        enriched_topic=f"t{run}.enriched",
+        dlq_topic=f"t{run}.dlq",
+        group_id=f"g{run}",
+        partitions=3,
+        web_port=free_port(),
+        state_dir=str(tmp_path / "state"),
+        session_timeout_s=6.0,
+    )
+
+
+@pytest.fixture
+def start_worker(settings: Settings, tmp_path: Path) -> Iterator:
+    """Start workers (each its own web port) on this test's settings; all stopped afterwards."""
+    started: list[WorkerProcess] = []
+
+    def start(**changes) -> WorkerProcess:
+        s = dataclasses.replace(settings, **changes)
+        worker = WorkerProcess(s, tmp_path / f"worker-{len(started)}.log").start()
+        started.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -1,0 +1,171 @@
+"""The stream worker against a real Apache Kafka broker (started by the session fixture)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from kafka import KafkaProducer
+
+from tests.conftest import ANT_SAMPLE, SEED_TXT, SEEDS
+from workers.config import Settings
+from workers.kafka_client import MAX_MESSAGE_BYTES, client_config
+from workers.local_run import read_topic
+from workers.records import schema_errors
+from workers.replay import ReplayError, articles, replay
+
+pytestmark = pytest.mark.kafka
+
+
+def ids_of(*paths: Path, loops: int = 1) -> list[str]:
+    return [key.decode() for key, _ in articles(list(paths), loops)]
+
+
+def send_raw(settings: Settings, records: list[tuple[bytes, bytes]]) -> None:
+    producer = KafkaProducer(**client_config(settings), acks="all", max_request_size=MAX_MESSAGE_BYTES)
+    for key, value in records:
+        producer.send(settings.raw_topic, key=key, value=value)
+    producer.flush()
+    producer.close()
+
+
+BAD_INPUTS = {
+    b"bad-json": (b'{"title": "unterminated', "invalid_json"),
+    b"bad-utf8": (b'{"text": "caf\xe9 au lait"}', "invalid_utf8"),
+    b"no-text": (b'{"id": "no-text", "title": "a headline without a body"}', "schema_violation"),
+    b"huge": (orjson.dumps({"id": "huge", "text": "خبر " * (5 * 1024 * 1024 // 7)}), "too_large"),
+}
+
+
+def test_seeds_flow_through_kafka_and_validate(settings, start_worker):
+    start_worker()
+    ids = ids_of(SEED_TXT, ANT_SAMPLE)
+    assert replay((str(SEEDS),), settings) == len(ids) == 201
+    received = read_topic(settings, settings.enriched_topic, until=ids, timeout=120)
+    missing = set(ids) - set(received)
+    assert not missing, f"{len(missing)} ids never arrived"
+    for article_id in ids:
+        for message in received[article_id]:
+            assert schema_errors("enriched-article", message.record) == [], article_id
+            assert message.record["id"] == article_id
+    seed_id = ids[0]
+    assert received[seed_id][0].record["language"]["code"] == "ar"
+
+
+def test_bad_input_is_dead_lettered_and_the_worker_keeps_running(settings, start_worker):
+    worker = start_worker()
+    send_raw(settings, [(key, value) for key, (value, _) in BAD_INPUTS.items()])
+    letters = read_topic(settings, settings.dlq_topic, until=[k.decode() for k in BAD_INPUTS], timeout=90)
+    for key, (original, reason) in BAD_INPUTS.items():
+        [message] = letters[key.decode()]
+        letter = message.record
+        assert schema_errors("dead-letter", letter) == []
+        assert letter["reason"] == reason, letter["error"]
+        payload = letter["payload"]
+        stored = base64.b64decode(payload) if letter["payload_base64"] else payload.encode()
+        assert stored == original
+        assert letter["source"]["topic"] == settings.raw_topic
+    # still alive and still enriching
+    send_raw(settings, [(b"after", b'{"id": "after", "text": "The worker is still running fine today."}')])
+    after = read_topic(settings, settings.enriched_topic, until=["after"], timeout=60)
+    assert after["after"][0].record["language"]["code"] == "en"
+    assert worker.process.poll() is None
+
+
+def test_metrics_count_exactly_what_was_sent(settings, start_worker):
+    worker = start_worker()
+    good = ids_of(ANT_SAMPLE)
+    replay((str(ANT_SAMPLE),), settings)
+    send_raw(settings, [(key, value) for key, (value, _) in BAD_INPUTS.items()])
+    read_topic(settings, settings.enriched_topic, until=good, timeout=120)
+    read_topic(settings, settings.dlq_topic, until=[k.decode() for k in BAD_INPUTS], timeout=60)
+    expected = {
+        "newsworker_articles_consumed_total": len(good) + len(BAD_INPUTS),
+        "newsworker_articles_enriched_total": len(good),
+        'newsworker_articles_by_language_total{language="ar"}': len(good),
+        'newsworker_enrich_duration_seconds_count{stage="language"}': len(good),
+        "newsworker_end_to_end_latency_seconds_count": len(good) + len(BAD_INPUTS),
+        **{
+            f'newsworker_articles_dead_lettered_total{{reason="{reason}"}}': 1
+            for _, reason in BAD_INPUTS.values()
+        },
+    }
+    deadline = time.monotonic() + 30
+    while True:  # counters move after the broker's ack, a moment after the records are readable
+        scraped = worker.metrics()
+        if all(scraped.get(name) == value for name, value in expected.items()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert {name: scraped.get(name) for name in expected} == expected
+    assert scraped['newsworker_build_info{version="' + _version() + '"}'] == 1
+    lag = [v for k, v in scraped.items() if k.startswith("newsworker_consumer_lag_records{")]
+    assert len(lag) == settings.partitions and all(v >= 0 for v in lag)
+    assert "newsworker_event_loop_lag_seconds" in scraped
+
+
+def test_kill_9_mid_replay_loses_nothing(settings, start_worker):
+    worker = start_worker()
+    children = _children(worker.process.pid)
+    assert children, "the enrichment runs in child processes"
+    ids = ids_of(ANT_SAMPLE, loops=10)
+    assert len(set(ids)) == 2000
+    sender = threading.Thread(
+        target=replay, args=((str(ANT_SAMPLE),), settings), kwargs={"loops": 10, "rate": 800}
+    )
+    sender.start()
+    deadline = time.monotonic() + 60
+    while worker.metrics().get("newsworker_articles_enriched_total", 0) < 300:
+        assert time.monotonic() < deadline, "worker made no progress"
+        time.sleep(0.1)
+    worker.kill()
+    sender.join()
+    assert _enriched_count(settings) < 2000, "the kill came too late to test anything"
+    time.sleep(3)
+    assert not any(_alive(pid) for pid in children), "enrichment processes outlived the worker"
+    start_worker()
+    received = read_topic(settings, settings.enriched_topic, until=ids, timeout=240)
+    missing = set(ids) - set(received)
+    assert not missing, f"{len(missing)} of 2000 ids lost after kill -9"
+
+
+def test_replay_names_file_and_line_of_malformed_input(settings, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "1", "text": "fine"}\n{"id": "2", "text": broken}\n', encoding="utf-8")
+    with pytest.raises(ReplayError, match=rf"{bad}:2: invalid JSON"):
+        replay((str(bad),), settings)
+
+
+def _version() -> str:
+    from workers import __version__
+
+    return __version__
+
+
+def _enriched_count(settings: Settings) -> int:
+    return sum(len(v) for v in read_topic(settings, settings.enriched_topic, timeout=3).values())
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
