@@ -49,7 +49,7 @@ def bench_offline(path: Path, max_record_bytes: int = Settings.max_record_bytes)
     return Result(len(items), time.perf_counter() - started, latencies)
 
 
-def bench_kafka(path: Path, loops: int, settings: Settings) -> Result:
+def bench_kafka(path: Path, loops: int, settings: Settings, rate: float = 0.0) -> Result:
     """A fresh local broker and worker; latency = enriched record's broker timestamp minus the
     raw record's; throughput over the span from the first raw to the last enriched record."""
     with tempfile.TemporaryDirectory(prefix="newsworker-bench-") as tmp:
@@ -66,7 +66,7 @@ def bench_kafka(path: Path, loops: int, settings: Settings) -> Result:
         try:
             worker.start().wait_ready()
             ids = [key.decode() for key, _ in articles([path], loops)]
-            replay((str(path),), s, loops=loops)
+            replay((str(path),), s, rate=rate, loops=loops)
             raw = read_topic(s, s.raw_topic, until=ids, timeout=600)
             out = read_topic(s, s.enriched_topic, until=ids, timeout=600)
         finally:

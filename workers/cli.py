@@ -175,16 +175,18 @@ def demo(seeds: Path, keep_running: bool, **flags) -> None:
     show_default=True,
     help="End-to-end run sends the articles this many times (distinct ids).",
 )
+@click.option("--rate", type=float, default=0.0, help="Kafka run: replay at N/s (0: one burst).")
 @click.option("--skip-kafka", is_flag=True, help="Only the offline benchmark.")
-@config.options("state_dir", "enrich_processes")
-def bench(articles: Path, loops: int, skip_kafka: bool, **flags) -> None:
+@config.options("state_dir", "enrich_processes", "batch_size", "batch_wait_ms")
+def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, **flags) -> None:
     """Print articles/s and p50/p99 latency: offline enrich, then end to end through Kafka."""
     from workers.bench import bench_kafka, bench_offline
 
     settings = Settings.from_env(**flags)
     click.echo(bench_offline(articles).line("offline enrich"))
     if not skip_kafka:
-        click.echo(bench_kafka(articles, loops, settings).line("end to end via Kafka"))
+        name = f"end to end via Kafka ({f'{rate:g}/s' if rate else 'burst'})"
+        click.echo(bench_kafka(articles, loops, settings, rate).line(name))
 
 
 @main.command("config")

@@ -35,7 +35,7 @@ class Settings:
     enrich_processes: int = _setting(
         1, "Processes that run the enrichment core off the event loop (0: a thread in-process)."
     )
-    batch_size: int = _setting(64, "Records handed to the core at a time.")
+    batch_size: int = _setting(128, "Records handed to the core at a time.")
     batch_wait_ms: int = _setting(50, "Longest wait to fill a batch, in milliseconds.")
     max_record_bytes: int = _setting(2 * 1024 * 1024, "Larger raw records are dead-lettered as too_large.")
     session_timeout_s: float = _setting(10.0, "Kafka consumer session timeout, seconds.")

@@ -54,10 +54,9 @@ class LocalKafka:
         """The broker's pid if it is running."""
         try:
             pid = int(self.pid_file.read_text())
-            os.kill(pid, 0)
-        except (FileNotFoundError, ValueError, ProcessLookupError):
+        except (FileNotFoundError, ValueError):
             return None
-        return pid
+        return pid if _alive(pid) else None
 
     def start(self, timeout: float = 90.0) -> None:
         if self.pid() is not None:
@@ -74,8 +73,7 @@ class LocalKafka:
                 "kafka.tools.StorageTool",
                 "format",
                 "--ignore-formatted",
-                "-t",
-                _cluster_id(),
+                f"--cluster-id={_cluster_id()}",  # ids may start with "-": never a separate argument
                 "-c",
                 str(properties),
             )
@@ -177,6 +175,20 @@ def _java(classpath: str, main: str, *args: str) -> None:
         ) from exc
     except subprocess.CalledProcessError as exc:
         raise KafkaLocalError(f"{main} failed:\n{exc.stdout}{exc.stderr}") from exc
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie: a broker this process started and stopped is reaped here."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:  # not our child: started by another newsworker command
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _cluster_id() -> str:

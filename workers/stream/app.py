@@ -102,7 +102,9 @@ def build_app(settings: Settings) -> faust.App:
             if ev.message.timestamp:
                 metrics.END_TO_END.observe(max(0.0, done - ev.message.timestamp))
 
-    @app.agent(raw_topic)
+    # Two agent instances per enrichment process: one batch is enriched while the previous one's
+    # outputs are produced. faust commits only contiguous acked offsets, so this stays at-least-once.
+    @app.agent(raw_topic, concurrency=2 * max(1, settings.enrich_processes))
     async def enrich(stream: faust.Stream) -> None:
         async for events in stream.take_events(settings.batch_size, within=settings.batch_wait_s):
             await handle(events)
