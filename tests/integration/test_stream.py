@@ -169,3 +169,38 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_refused_output_stops_the_worker_and_a_restart_delivers_everything(settings, start_worker):
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+
+    admin = KafkaAdminClient(**client_config(settings))
+    small = {"max.message.bytes": "2000"}  # every enriched seed record is larger
+    admin.create_topics([NewTopic(settings.enriched_topic, settings.partitions, 1, topic_configs=small)])
+    worker = start_worker()
+    ids = ids_of(ANT_SAMPLE)
+    replay((str(ANT_SAMPLE),), settings)
+    assert worker.process.wait(60) == 75  # EX_TEMPFAIL: restart me
+    assert read_topic(settings, settings.enriched_topic, timeout=3) == {}
+    admin.alter_configs(
+        [
+            ConfigResource(
+                ConfigResourceType.TOPIC,
+                settings.enriched_topic,
+                configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+            )
+        ]
+    )
+    admin.close()
+    start_worker()
+    received = read_topic(settings, settings.enriched_topic, until=ids, timeout=120)
+    assert set(ids) <= set(received)
+
+
+def test_sigterm_stops_the_worker_cleanly(start_worker):
+    worker = start_worker()
+    started = time.monotonic()
+    worker.stop()
+    assert worker.process.returncode == 0
+    assert time.monotonic() - started < 20

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from workers.stream.offload import Item, Offload
 log = logging.getLogger(__name__)
 
 LAG_INTERVAL_S = 5.0
+EXIT_PRODUCE_FAILED = 75  # EX_TEMPFAIL: a supervisor (systemd, Kubernetes) should restart us
 LOOP_CHECK_S = 1.0
 
 
@@ -107,7 +109,15 @@ def build_app(settings: Settings) -> faust.App:
     @app.agent(raw_topic, concurrency=2 * max(1, settings.enrich_processes))
     async def enrich(stream: faust.Stream) -> None:
         async for events in stream.take_events(settings.batch_size, within=settings.batch_wait_s):
-            await handle(events)
+            try:
+                await handle(events)
+            except Exception as exc:
+                # An output the broker refused. Exit at once: take_events would ack the batch on
+                # its way out and faust would restart the agent past it, losing the batch. After a
+                # restart the worker resumes from the last commit, so nothing is lost.
+                log.critical("could not produce a batch; exiting to retry from the last commit: %r", exc)
+                logging.shutdown()
+                os._exit(EXIT_PRODUCE_FAILED)
 
     @app.task
     async def warm_offload() -> None:

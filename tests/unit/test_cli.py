@@ -1,0 +1,41 @@
+import orjson
+from click.testing import CliRunner
+
+from tests.conftest import SEEDS
+from workers.cli import main
+from workers.records import schema_errors
+
+
+def test_enrich_directory_writes_valid_jsonl(tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["enrich", str(SEEDS), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    records = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert len(records) == 201
+    assert all(schema_errors("enriched-article", r) == [] for r in records)
+    assert "enriched 201, dead-lettered 0" in result.stderr
+
+
+def test_enrich_stdin_reports_bad_lines_and_goes_on(tmp_path):
+    letters = tmp_path / "dead.jsonl"
+    stdin = b'{"text": "Good English text about the economy."}\n{broken\n\n{"title": "no body"}\n'
+    result = CliRunner().invoke(main, ["enrich", "--dead-letters", str(letters)], input=stdin)
+    assert result.exit_code == 0
+    [record] = [orjson.loads(line) for line in result.stdout_bytes.splitlines()]
+    assert record["language"]["code"] == "en"
+    assert "<stdin>:2: invalid_json" in result.stderr
+    assert "<stdin>:4: schema_violation" in result.stderr
+    dead = [orjson.loads(line) for line in letters.read_bytes().splitlines()]
+    assert [d["reason"] for d in dead] == ["invalid_json", "schema_violation"]
+    assert dead[0]["source"] == {"file": "<stdin>", "line": 2}
+    assert dead[0]["payload"] == "{broken"
+
+
+def test_enrich_names_a_missing_file():
+    result = CliRunner().invoke(main, ["enrich", "no/such/file.jsonl"])
+    assert result.exit_code == 2 and "no/such/file.jsonl" in result.output
+
+
+def test_config_markdown_lists_every_env_var():
+    result = CliRunner().invoke(main, ["config", "--markdown"])
+    assert "NEWSWORKER_BOOTSTRAP_SERVERS" in result.output and "NEWSWORKER_ENRICH_PROCESSES" in result.output
