@@ -14,3 +14,4 @@ test: setup
 # Re-resolve pinned versions after changing pyproject.toml dependencies.
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --python-version 3.11 -o requirements-runtime.lock

@@ -5,6 +5,27 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram, Info
 
 from workers import __version__
+from workers.records import DEAD_LETTER_REASONS
+
+ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
+PLOVER_TYPES = (
+    "AGREE",
+    "CONSULT",
+    "SUPPORT",
+    "CONCEDE",
+    "COOPERATE",
+    "AID",
+    "RETREAT",
+    "REQUEST",
+    "ACCUSE",
+    "REJECT",
+    "THREATEN",
+    "PROTEST",
+    "SANCTION",
+    "MOBILIZE",
+    "COERCE",
+    "ASSAULT",
+)
 
 # Seconds: enrichment is milliseconds, end-to-end latency is up to minutes under backlog.
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -17,6 +38,8 @@ DEAD_LETTERED = Counter(
     "Records sent to the dead-letter topic and acknowledged, by reason.",
     ["reason"],
 )
+ENTITIES = Counter("newsworker_entities", "Entities in enriched records, by type.", ["type"])
+EVENTS = Counter("newsworker_events", "Events in enriched records, by PLOVER type.", ["plover_type"])
 LANGUAGES = Counter(
     "newsworker_articles_by_language", "Enriched records by detected language code.", ["language"]
 )
@@ -42,3 +65,11 @@ LOOP_LAG = Gauge(
 )
 BUILD = Info("newsworker_build", "Version of the running worker.")
 BUILD.info({"version": __version__})
+
+# Known label values start at 0, so dashboards and alert ratios have series before the first one.
+for _reason in DEAD_LETTER_REASONS:
+    DEAD_LETTERED.labels(_reason)
+for _type in ENTITY_TYPES:
+    ENTITIES.labels(_type)
+for _type in PLOVER_TYPES:
+    EVENTS.labels(_type)

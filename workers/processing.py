@@ -27,6 +27,8 @@ class Outcome:
     reason: str | None = None  # dead-letter reason; None when enriched
     stage_seconds: dict[str, float] = field(default_factory=dict)
     language: str | None = None
+    entity_types: list[str] = field(default_factory=list)
+    event_types: list[str] = field(default_factory=list)
 
     @property
     def dead(self) -> bool:
@@ -56,4 +58,6 @@ def process(
         orjson.dumps(record),
         stage_seconds=enrichment.stage_seconds,
         language=record["language"]["code"],
+        entity_types=[entity["type"] for entity in record["entities"]],
+        event_types=[event["plover"]["type"] for event in record["events"]],
     )

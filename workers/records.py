@@ -27,6 +27,7 @@ INVALID_UTF8 = "invalid_utf8"
 INVALID_JSON = "invalid_json"
 SCHEMA_VIOLATION = "schema_violation"
 ENRICH_ERROR = "enrich_error"
+DEAD_LETTER_REASONS = (TOO_LARGE, INVALID_UTF8, INVALID_JSON, SCHEMA_VIOLATION, ENRICH_ERROR)
 
 
 class RecordError(ValueError):

@@ -98,6 +98,10 @@ def build_app(settings: Settings) -> faust.App:
             else:
                 metrics.ENRICHED.inc()
                 metrics.LANGUAGES.labels(out.language).inc()
+                for entity_type in out.entity_types:
+                    metrics.ENTITIES.labels(entity_type).inc()
+                for event_type in out.event_types:
+                    metrics.EVENTS.labels(event_type).inc()
                 for stage, seconds in out.stage_seconds.items():
                     metrics.STAGE_SECONDS.labels(stage).observe(seconds)
                 metrics.STAGE_SECONDS.labels("all").observe(sum(out.stage_seconds.values()))
