@@ -33,7 +33,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path))
 @click.option("-o", "--output", type=click.File("wb"), default="-", help="Enriched JSONL (default stdout).")
 @click.option("--dead-letters", type=click.File("wb"), help="Also write dead letters here (JSONL).")
-@config.options("max_record_bytes")
+@config.options("max_record_bytes", "ner_backend")
 def enrich(paths: tuple[Path, ...], output, dead_letters, **flags) -> None:
     """Enrich .txt / JSONL articles offline (stdin when no PATH): the same core as the worker."""
     from workers.processing import process
@@ -45,7 +45,9 @@ def enrich(paths: tuple[Path, ...], output, dead_letters, **flags) -> None:
     bar = tqdm(unit=" articles", disable=not sys.stderr.isatty(), file=sys.stderr)
     for path in files:
         for item in read_inputs(path):
-            outcome = process(item.payload, item.source, settings.max_record_bytes)
+            outcome = process(
+                item.payload, item.source, settings.max_record_bytes, ner_backend=settings.ner_backend
+            )
             if outcome.dead:
                 dead += 1
                 letter = orjson.loads(outcome.value)
@@ -187,6 +189,49 @@ def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, **flags) ->
     if not skip_kafka:
         name = f"end to end via Kafka ({f'{rate:g}/s' if rate else 'burst'})"
         click.echo(bench_kafka(articles, loops, settings, rate).line(name))
+
+
+SHARED_DATA = Path("../shared/data")
+_data_option = click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=SHARED_DATA,
+    show_default=True,
+    help="The shared training data folder.",
+)
+
+
+@main.group()
+def train() -> None:
+    """Rebuild shipped models from the shared data."""
+
+
+@train.command("ner")
+@_data_option
+def train_ner(data: Path) -> None:
+    """Word clusters (ANT + ANERcorp) and the CRF (ANERcorp minus the dev slice)."""
+    from workers.entities import train as ner
+
+    train_set, dev_set = ner.split(ner.read_conll(data / "anercorp" / "train.txt"))
+    click.echo(f"clusters: {ner.build_clusters(data, train_set):,} words -> {ner.CLUSTERS}")
+    ner.train_crf(train_set)
+    click.echo(f"CRF trained on {len(train_set):,} sentences -> {ner.MODEL}")
+    click.echo(ner.evaluate(dev_set).lines())
+
+
+@main.group("eval")
+def evaluate() -> None:
+    """Score shipped models on held-out development data."""
+
+
+@evaluate.command("ner")
+@_data_option
+def eval_ner(data: Path) -> None:
+    """Micro and per-type F1 (exact spans) and speed on the last 10% of ANERcorp train."""
+    from workers.entities import train as ner
+
+    _, dev_set = ner.split(ner.read_conll(data / "anercorp" / "train.txt"))
+    click.echo(ner.evaluate(dev_set).lines())
 
 
 @main.command("config")

@@ -38,6 +38,9 @@ class Settings:
     batch_size: int = _setting(128, "Records handed to the core at a time.")
     batch_wait_ms: int = _setting(50, "Longest wait to fill a batch, in milliseconds.")
     max_record_bytes: int = _setting(2 * 1024 * 1024, "Larger raw records are dead-lettered as too_large.")
+    ner_backend: str = _setting(
+        "crf", "Arabic NER backend: crf (offline, shipped) or camel (needs camel_data ner-arabert)."
+    )
     session_timeout_s: float = _setting(10.0, "Kafka consumer session timeout, seconds.")
     state_dir: str = _setting(".newsworker", "Directory for worker state and the local broker.")
     log_level: str = _setting("info", "Log level (info recommended; see FACTS on faust's warn).")
@@ -96,6 +99,23 @@ def options(*names: str) -> Callable[[Callable], Callable]:
         return command
 
     return decorate
+
+
+SECRETS = ("sasl_password",)  # never on a command line, where `ps` shows it
+
+
+def cli_args(settings: Settings) -> list[str]:
+    """The flags that reproduce `settings` on another newsworker command line (secrets excepted:
+    pass them with `secret_env`)."""
+    args: list[str] = []
+    for f in dataclasses.fields(Settings):
+        if f.name not in SECRETS:
+            args += ["--" + f.name.replace("_", "-"), str(getattr(settings, f.name))]
+    return args
+
+
+def secret_env(settings: Settings) -> dict[str, str]:
+    return {env_name(name): str(getattr(settings, name)) for name in SECRETS}
 
 
 def markdown_table() -> str:

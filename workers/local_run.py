@@ -18,7 +18,7 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from workers.config import Settings
+from workers.config import Settings, cli_args, secret_env
 from workers.kafka_client import client_config
 
 
@@ -36,39 +36,14 @@ class WorkerProcess:
         return f"http://{self.settings.web_host}:{self.settings.web_port}"
 
     def start(self) -> WorkerProcess:
-        s = self.settings
-        args = [
-            sys.executable,
-            "-m",
-            "workers",
-            "worker",
-            "--bootstrap-servers",
-            s.bootstrap_servers,
-            "--group-id",
-            s.group_id,
-            "--raw-topic",
-            s.raw_topic,
-            "--enriched-topic",
-            s.enriched_topic,
-            "--dlq-topic",
-            s.dlq_topic,
-            "--partitions",
-            str(s.partitions),
-            "--web-port",
-            str(s.web_port),
-            "--state-dir",
-            s.state_dir,
-            "--enrich-processes",
-            str(s.enrich_processes),
-            "--session-timeout-s",
-            str(s.session_timeout_s),
-            "--max-record-bytes",
-            str(s.max_record_bytes),
-        ]
+        args = [sys.executable, "-m", "workers", "worker", *cli_args(self.settings)]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.extra_env}
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **secret_env(self.settings), **self.extra_env},
             )
         return self
 

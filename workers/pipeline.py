@@ -53,8 +53,9 @@ class Pipeline:
 
 
 @cache
-def default_pipeline() -> Pipeline:
+def default_pipeline(ner_backend: str = "crf") -> Pipeline:
     """The process-wide pipeline: heavy resources load once and are shared by CLI and worker."""
+    from workers.entities import EntityStage
     from workers.language import LanguageStage
 
-    return Pipeline([LanguageStage()])
+    return Pipeline([LanguageStage(), EntityStage(ner_backend)])

@@ -41,11 +41,12 @@ def process(
     max_record_bytes: int,
     key: bytes | None = None,
     pipeline: Pipeline | None = None,
+    ner_backend: str = "crf",
 ) -> Outcome:
     try:
         article = decode_article(payload, max_record_bytes)
         try:
-            enrichment = (pipeline or default_pipeline()).enrich(article)
+            enrichment = (pipeline or default_pipeline(ner_backend)).enrich(article)
         except Exception as exc:  # a bug in a stage must cost one record, not the worker
             log.exception("enrichment failed for article %s", article.get("id"))
             raise RecordError(ENRICH_ERROR, f"{type(exc).__name__}: {exc}") from exc

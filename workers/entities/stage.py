@@ -1,0 +1,165 @@
+"""Entities stage: fills `entities` = [{text, type, field, start, end, normalized, link}].
+
+Arabic text goes through the NER backend (offline CRF by default, camel-tools' BERT on request);
+curated actors and countries the backend missed are added from the gazetteer. Other languages get
+gazetteer entities only (no Arabic-model guesses). Every span is cut from token offsets, so
+`record[field][start:end] == text` always holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from workers.entities.arabic import key, normalize
+from workers.entities.gazetteer import Entry, gazetteer, rank
+from workers.entities.tokens import Token, sentences, tokenize
+from workers.entities.train import spans
+
+FIELDS = ("title", "text")
+TYPE_NAMES = {"PERS": "PER", "PER": "PER", "LOC": "LOC", "ORG": "ORG", "MISC": "MISC"}
+# Conjunction and preposition letters that may precede a name inside one token (وموسكو, وبغداد).
+_PROCLITIC_LETTERS = ("و", "ف", "ب", "ك")
+# Place nouns in construct with a name: "بلدة عقيربات", "ريف حماة", "مدينة دير الزور".
+PLACE_NOUNS = {key(w) for w in ("مدينة", "بلدة", "قرية", "ريف", "محافظة", "مخيم", "حي", "بلدات", "قرى")}
+
+
+@dataclass
+class Found:
+    field: str
+    tokens: list[Token]
+    type: str
+    candidates: list[Entry]
+
+
+class EntityStage:
+    name = "entities"
+
+    def __init__(self, backend: str = "crf") -> None:
+        if backend == "crf":
+            from workers.entities.crf import CrfTagger
+
+            self.tagger = CrfTagger()
+        elif backend == "camel":
+            from workers.entities.camel import CamelTagger
+
+            self.tagger = CamelTagger()
+        else:
+            raise ValueError(f"unknown NER backend {backend!r} (crf or camel)")
+        self.backend = f"{self.tagger.name} + gazetteer"
+        self.gazetteer = gazetteer()
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        arabic = record["language"]["code"] == "ar"
+        found: list[Found] = []
+        for field in FIELDS:
+            value = record.get(field)
+            if value:
+                found.extend(self._arabic(field, value) if arabic else self._gazetteer_only(field, value))
+        _consistent_person_mentions(found)
+        countries = {c.country_code for f in found if f.type == "LOC" for c in f.candidates if c.is_country}
+        record["entities"] = [self._entity(record, f, countries) for f in found]
+
+    def _arabic(self, field: str, value: str) -> list[Found]:
+        found: list[Found] = []
+        for sentence in sentences(tokenize(value), value):
+            words = [t.text for t in sentence]
+            [tags] = self.tagger.tag([words])
+            keys = [key(w) for w in words]
+            taken = [False] * len(words)
+            for first, last, kind in sorted(spans(tags)):
+                if all(k in PLACE_NOUNS for k in keys[first:last]):
+                    continue  # "ريف" alone is no name; the name after it is picked up below
+                found.append(self._found(field, sentence[first:last], TYPE_NAMES[kind]))
+                taken[first:last] = [True] * (last - first)
+            found.extend(self._after_place_nouns(field, sentence, keys, taken))
+            # Curated actors and countries the model missed (quoted names, rare spellings).
+            for match in self.gazetteer.scan(words, "ar"):
+                if any(taken[match.first : match.last]):
+                    continue
+                entry_words = words[match.first : match.last]
+                best = max(self.gazetteer.candidates(entry_words), key=rank)
+                if best.kb == "newsworker" or best.is_country:
+                    found.append(self._found(field, sentence[match.first : match.last], best.type))
+        return found
+
+    def _after_place_nouns(
+        self, field: str, sentence: list[Token], keys: list[str], taken: list[bool]
+    ) -> list[Found]:
+        """The name following a place noun: the longest gazetteer place there, else one word."""
+        found = []
+        places = {m.first: m for m in self.gazetteer.scan([t.text for t in sentence], "ar")}
+        for i in range(len(sentence) - 1):
+            j = i + 1
+            if keys[i] not in PLACE_NOUNS or taken[j] or not self._opens_name(sentence[j].text):
+                continue
+            last = places[j].last if j in places and places[j].type == "LOC" else j + 1
+            found.append(self._found(field, sentence[j:last], "LOC"))
+            taken[j:last] = [True] * (last - j)
+        return found
+
+    def _opens_name(self, word: str) -> bool:
+        """An Arabic word that can open a name: not an article-led common noun ("المدينة"), and not
+        a conjunction + word ("وتلال") unless it is a known name itself ("واشنطن")."""
+        normal = normalize(word)
+        if len(normal) < 3 or not "\u0621" <= normal[0] <= "\u064a" or normal.startswith("ال"):
+            return False
+        return not normal.startswith(("و", "ف")) or normal in self.gazetteer.names
+
+    def _gazetteer_only(self, field: str, value: str) -> list[Found]:
+        tokens = tokenize(value)
+        script = "ar" if any("\u0600" <= t.text[0] <= "\u06ff" for t in tokens) else "en"
+        found = []
+        for match in self.gazetteer.scan([t.text for t in tokens], script):
+            span = tokens[match.first : match.last]
+            if script == "en" and not span[0].text[:1].isupper():
+                continue  # "reading", "nice": names are capitalised in Latin script
+            found.append(self._found(field, span, match.type))
+        return found
+
+    def _found(self, field: str, tokens: list[Token], entity_type: str) -> Found:
+        candidates = [c for c in self.gazetteer.candidates([t.text for t in tokens]) if c.type == entity_type]
+        return Found(field, tokens, entity_type, candidates)
+
+    def _entity(self, record: dict, found: Found, countries: set[str | None]) -> dict[str, Any]:
+        value = record[found.field]
+        start = found.tokens[0].start + self._proclitic_length(found.tokens[0].text)
+        end = found.tokens[-1].end
+        text = value[start:end]
+        link = None
+        if found.candidates:
+            best = max(found.candidates, key=lambda c: (c.country_code in countries, rank(c)))
+            link = best.link()
+        return {
+            "text": text,
+            "type": found.type,
+            "field": found.field,
+            "start": start,
+            "end": end,
+            "normalized": normalize(text),
+            "link": link,
+        }
+
+    def _proclitic_length(self, word: str) -> int:
+        """Letters of a conjunction/preposition glued to a name (وموسكو -> 1), 0 when the word
+        is itself a name (واشنطن, بغداد) or what follows is not recognisably one."""
+        names = self.gazetteer.names
+        if normalize(word) in names:
+            return 0
+        for cut in (1, 2):
+            head, rest = word[:cut], word[cut:]
+            if not all(ch in _PROCLITIC_LETTERS for ch in head) or len(rest) < 3:
+                break
+            rest_normal = normalize(rest)
+            if rest_normal in names or rest_normal.startswith("ال"):
+                return cut
+        return 0
+
+
+def _consistent_person_mentions(found: list[Found]) -> None:
+    """A later mention of part of a person's name ("غودفري" after "أنطوني غودفري") is that person,
+    not a place that happens to share the name."""
+    person_words = {key(t.text) for f in found if f.type == "PER" for t in f.tokens}
+    for f in found:
+        if f.type != "PER" and all(key(t.text) in person_words for t in f.tokens):
+            f.type, f.candidates = "PER", []
