@@ -50,7 +50,8 @@ class CamelTagger:
         self._batch_size = batch_size
         self._max_pieces = self._model.config.max_position_embeddings - 2
 
-    def tag(self, sentences: list[list[str]]) -> list[list[str]]:
+    def tag(self, sentences: list[list[str]], matches: object = None) -> list[list[str]]:
+        """BIO tags for each word; `matches` (gazetteer scans) is for feature-based taggers."""
         tags: list[list[str]] = []
         for i in range(0, len(sentences), self._batch_size):
             tags.extend(self._tag_batch(sentences[i : i + self._batch_size]))

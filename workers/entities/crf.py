@@ -5,6 +5,7 @@ from __future__ import annotations
 import pycrfsuite
 
 from workers.entities.features import sentence_features
+from workers.entities.gazetteer import Match
 from workers.entities.train import MODEL
 
 
@@ -15,6 +16,6 @@ class CrfTagger:
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(MODEL))
 
-    def tag(self, sentences: list[list[str]]) -> list[list[str]]:
+    def tag(self, sentences: list[list[str]], matches: list[list[Match]]) -> list[list[str]]:
         """BIO tags (B-PERS, I-LOC, ...) for each word of each sentence."""
-        return [self._tagger.tag(sentence_features(words)) for words in sentences]
+        return [self._tagger.tag(sentence_features(w, m)) for w, m in zip(sentences, matches, strict=True)]

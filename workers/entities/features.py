@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from workers.entities.arabic import normalize, split_proclitics
-from workers.entities.gazetteer import gazetteer
+from workers.entities.gazetteer import Match, gazetteer
 
 CLUSTERS = Path(__file__).resolve().parent.parent / "data" / "entities" / "clusters.tsv"
 
@@ -40,21 +40,24 @@ def clusters() -> dict[str, tuple[str, str]]:
     return table
 
 
-def gazetteer_tags(words: list[str]) -> list[str]:
+def gazetteer_tags(words: list[str], matches: list[Match]) -> list[str]:
     tags = ["O"] * len(words)
-    for match in gazetteer().scan(words, "ar"):
+    for match in matches:
         tags[match.first] = "B-" + match.type
         for i in range(match.first + 1, match.last):
             tags[i] = "I-" + match.type
     return tags
 
 
-def sentence_features(words: list[str]) -> list[list[str]]:
+def sentence_features(words: list[str], matches: list[Match] | None = None) -> list[list[str]]:
+    """`matches`: the sentence's gazetteer scan when the caller already has it."""
+    if matches is None:
+        matches = gazetteer().scan(words, "ar")
     normal = [normalize(w) for w in words]
     split = [split_proclitics(n) for n in normal]
     stems = [s for _, s in split]
     shapes = [shape(w) for w in words]
-    gaz = gazetteer_tags(words)
+    gaz = gazetteer_tags(words, matches)
     table = clusters()
     cl = [table.get(s, ("-", "-")) for s in stems]
     out = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workers.entities.arabic import key, normalize
-from workers.entities.gazetteer import Entry, gazetteer, rank
+from workers.entities.gazetteer import Entry, Match, gazetteer, rank
 from workers.entities.tokens import Token, sentences, tokenize
 from workers.entities.train import spans
 
@@ -64,7 +64,8 @@ class EntityStage:
         found: list[Found] = []
         for sentence in sentences(tokenize(value), value):
             words = [t.text for t in sentence]
-            [tags] = self.tagger.tag([words])
+            matches = self.gazetteer.scan(words, "ar")
+            [tags] = self.tagger.tag([words], [matches])
             keys = [key(w) for w in words]
             taken = [False] * len(words)
             for first, last, kind in sorted(spans(tags)):
@@ -72,9 +73,9 @@ class EntityStage:
                     continue  # "ريف" alone is no name; the name after it is picked up below
                 found.append(self._found(field, sentence[first:last], TYPE_NAMES[kind]))
                 taken[first:last] = [True] * (last - first)
-            found.extend(self._after_place_nouns(field, sentence, keys, taken))
+            found.extend(self._after_place_nouns(field, sentence, keys, taken, matches))
             # Curated actors and countries the model missed (quoted names, rare spellings).
-            for match in self.gazetteer.scan(words, "ar"):
+            for match in matches:
                 if any(taken[match.first : match.last]):
                     continue
                 entry_words = words[match.first : match.last]
@@ -84,11 +85,11 @@ class EntityStage:
         return found
 
     def _after_place_nouns(
-        self, field: str, sentence: list[Token], keys: list[str], taken: list[bool]
+        self, field: str, sentence: list[Token], keys: list[str], taken: list[bool], matches: list[Match]
     ) -> list[Found]:
         """The name following a place noun: the longest gazetteer place there, else one word."""
         found = []
-        places = {m.first: m for m in self.gazetteer.scan([t.text for t in sentence], "ar")}
+        places = {m.first: m for m in matches}
         for i in range(len(sentence) - 1):
             j = i + 1
             if keys[i] not in PLACE_NOUNS or taken[j] or not self._opens_name(sentence[j].text):
