@@ -234,6 +234,42 @@ def eval_ner(data: Path) -> None:
     click.echo(ner.evaluate(dev_set).lines())
 
 
+@evaluate.command("language")
+@_data_option
+@click.option("--per-set", type=int, default=300, show_default=True, help="Texts per language and set.")
+@click.option("--baselines/--no-baselines", default=True, help="Also run the single detectors.")
+def eval_language(data: Path, per_set: int, baselines: bool) -> None:
+    """Accuracy per set and texts/s, next to single-detector baselines, plus calibration."""
+    from workers.language import LanguageStage
+    from workers.language import evaluate as lid
+
+    items = lid.build(data, per_set)
+    stage = LanguageStage()
+    stage.detect("warm up")
+    detections = {}
+
+    def ours(text: str) -> str:
+        detections[text] = stage.detect(text)
+        return detections[text].code
+
+    reports = [lid.run("newsworker", ours, items)]
+    if baselines:
+        reports += [lid.run(name, detect, items) for name, detect in lid.baselines().items()]
+    sets = list(dict.fromkeys(item.set for item in items))
+    click.echo(f"{len(items):,} texts\n" + lid.table(reports, sets))
+    weak = {k: v for k, v in reports[0].per_language.items() if v < 0.99}
+    click.echo(
+        "newsworker below 99%: " + ", ".join(f"{s}/{c} {100 * v:.1f}" for (s, c), v in sorted(weak.items()))
+    )
+    confident = [
+        lid.correct(i.expected, detections[i.text].code)
+        for i in items
+        if detections[i.text].confidence >= 0.9
+    ]
+    share = 100 * sum(confident) / max(1, len(confident))
+    click.echo(f"confidence >= 0.9: {len(confident):,} texts, {share:.2f}% right")
+
+
 @main.command("config")
 @click.option("--markdown", is_flag=True, help="The README's configuration table.")
 def show_config(markdown: bool) -> None:

