@@ -63,3 +63,51 @@ def test_title_language_reported_when_it_differs(stage):
 def test_dominant_script_ignores_arabic_digits_and_tatweel():
     assert dominant_script("١٢٣ ـــ abc") == "Latn"
     assert dominant_script("123 !?") == "Zyyy"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("مافی مرۆڤ بۆ هەموو کەسێک", "ckb"),  # Sorani letters ۆ ە ێ
+        ("هر څوک حق لري چې د خپل هیواد", "ps"),  # Pashto څ چې
+        ("ہر شخص کو آزادی کا حق ہے", "ur"),  # Urdu ہ ے
+        ("ھەممە ئادەم تۇغۇلۇشىدىنلا ئەركىن", "ug"),  # Uyghur ۇ ى ئ
+        ("هر کس حق دارد که از آزادی برخوردار باشد", "fa"),
+        ("من خلال", "ar"),  # two Arabic words, no Persian letters
+        ("Mafê her kesî heye ku xwe biparêze", "kmr"),  # Kurmanji: fastText says "ku"
+        ("sosyal bê", "kmr"),
+        ("人人生而自由", "zh"),  # Han without kana is not Japanese
+        ("すべての人間は生まれながらにして自由", "ja"),
+        ("सभी मनुष्य", "hi"),
+    ],
+)
+def test_script_letters_and_words_decide(stage, text, code):
+    assert stage.detect(text).code == code
+
+
+def test_mixed_text_is_judged_on_its_dominant_script(stage):
+    text = "Everyone has the right to liberty and security of person, said محمد البرادعي."
+    assert stage.detect(text).code == "en"
+
+
+@pytest.mark.parametrize("text", ["@user_1", "#2017", "@مستخدم"])
+def test_mentions_and_hashtags_are_not_language(stage, text):
+    assert stage.detect(text).code == "und"
+
+
+def test_long_text_is_sampled_not_scanned(stage):
+    import time
+
+    sentence = "يواصل الجيش العربي السوري تقدمه باتجاه مدينة دير الزور. "
+    short, long = sentence * 40, sentence * 20_000  # ~2.4 KB and ~1.2 MB
+
+    def best_of_five(text: str) -> float:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            assert stage.detect(text).code == "ar"
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    # 500 times the text, not 500 times the work: only the first 2,000 characters are read.
+    assert best_of_five(long) < 20 * best_of_five(short)

@@ -55,6 +55,7 @@ _MARKERS = [
     ("sd", "ڀٻٺٽٿڃڄڇڊڌڍڎڏڙڦڪڱڳڻ", 3.0),
     ("ur", "ٹڈڑںےۓہۂ", 3.0),
     ("ur", "ھ", 1.0),
+    ("ckb", "ھ", 1.0),
 ]
 # Uyghur writes ى and ئ in most words; Arabic uses both too, so they only weigh for Uyghur once a
 # Kurdish/Uyghur letter is present.
@@ -150,14 +151,21 @@ _WORDS = {
         "لم",
         "لن",
         "كل",
-        "و",
     },
 }
 _PERSIAN = re.compile("[پچژگکی]")  # not Arabic; shared by Persian, Urdu, Pashto, Kurdish
 _ARABIC = re.compile("[ةىيك]")  # Arabic forms the Persian-family orthographies replace
 _KANA = re.compile("[\u3040-\u30ff]")
-_KURMANJI = re.compile("[êîû]")  # with fastText's "ku": Kurmanji, not French
-_TURKISH = re.compile("[ığöü]")
+_KURMANJI_LETTERS = re.compile("[êîû]")  # with fastText's "ku": Kurmanji, not French
+# Kurmanji function words and the "xw" cluster (xwe, xwendin) that no other Latin news language has.
+_KURMANJI = re.compile(
+    r"\b(?:ku|û|jî|ji|hemû|yê|ên|jê|wek|tê|kes|maf|mafê|mafên|xwe|bê|heye|hene|dikare|divê|nikare|mirov"
+    r"|nav|navbera|wî|heke|bo|bike|dibe|dikin|kirin|kirina|wekhev|netewe\w*|mêr|jiyan\w*|gelek|wisa)\b"
+    r"|xw",
+    re.IGNORECASE,
+)
+_KURMANJI_CONSONANTS = re.compile("[şxwq]")  # with ê/î/û: neither French nor Turkish
+_TURKISH = re.compile("[ığöüéèà]")  # letters Kurmanji never writes (Turkish, French)
 # How often each language is the answer in news, for short texts the model cannot settle alone.
 NEWS_PRIOR = {
     "en": 1.0,
@@ -226,9 +234,16 @@ class LanguageStage:
                 return self._result(code, confidence, scores, script)
         if allowed:
             scores = {c: s for c, s in scores.items() if c in allowed} or {allowed[0]: 0.5}
-        elif "kmr" in scores and _KURMANJI.search(own) and not _TURKISH.search(own):
-            scores["kmr"] = max(scores["kmr"], 0.9)
         scores = _with_prior(scores, len(own.split()))
+        if (
+            script == "Latn"
+            and not _TURKISH.search(own)
+            and (
+                _KURMANJI.search(own)
+                or (_KURMANJI_LETTERS.search(own) and ("kmr" in scores or _KURMANJI_CONSONANTS.search(own)))
+            )
+        ):  # Kurmanji's own words and letters decide, whatever the prior says
+            scores["kmr"] = max(0.9, *scores.values()) + 1e-6  # wins ties too
         code, confidence = max(scores.items(), key=lambda item: item[1])
         if allowed and len(allowed) == 1:
             confidence = 0.99  # the script names the language
@@ -290,8 +305,10 @@ def _arabic_script(text: str) -> tuple[str, float] | None:
         hits = sum(text.count(ch) for ch in letters)
         if hits:
             scores[language] = scores.get(language, 0.0) + weight * hits
-    if "ug" in scores:
-        scores["ug"] += 2.0 * sum(text.count(ch) for ch in _UYGHUR_VOWELS)
+    if any(ch in text for ch in "ۇۈۋەۆ"):  # Uyghur's own letters, not Pashto's ې
+        scores["ug"] += 2.0 * sum(text.count(ch) for ch in _UYGHUR_VOWELS) + text.count("ي") + text.count("ك")
+    if any(ch in text for ch in "ەۆێڵڕ"):  # Sorani writes ی and ک where Uyghur writes ي and ك
+        scores["ckb"] += 1.5 * (text.count("ی") + text.count("ک"))
     if scores:
         language, strength = max(scores.items(), key=lambda item: item[1])
         if strength >= 3.0:  # at least one letter no other candidate uses
@@ -300,11 +317,11 @@ def _arabic_script(text: str) -> tuple[str, float] | None:
     for language, vocabulary in _WORDS.items():
         hits = sum(word in vocabulary for word in words)
         if hits:
-            scores[language] = scores.get(language, 0.0) + 2.0 * hits
+            scores[language] = scores.get(language, 0.0) + 3.0 * hits  # a word outweighs letters
     arabic = len(_ARABIC.findall(text)) + sum(word.startswith("ال") for word in words)
     persian = len(_PERSIAN.findall(text))
     scores["ar"] = scores.get("ar", 0.0) + arabic
-    if not arabic:
-        scores["fa"] = scores.get("fa", 0.0) + persian
+    if persian and not arabic:  # shared with Urdu and Pashto: presence, not count
+        scores["fa"] = scores.get("fa", 0.0) + 1.0
     language, strength = max(scores.items(), key=lambda item: item[1])
     return (language, strength) if strength >= 1.0 else None
