@@ -49,6 +49,22 @@ def bench_offline(path: Path, max_record_bytes: int = Settings.max_record_bytes)
     return Result(len(items), time.perf_counter() - started, latencies)
 
 
+def stage_shares(path: Path, max_record_bytes: int = Settings.max_record_bytes) -> dict[str, float]:
+    """Each stage's share of the core's time over the articles of `path`."""
+    from workers.pipeline import default_pipeline
+    from workers.records import decode_article
+
+    pipeline = default_pipeline()
+    totals: dict[str, float] = {}
+    for item in read_inputs(path):
+        for stage, seconds in pipeline.enrich(
+            decode_article(item.payload, max_record_bytes)
+        ).stage_seconds.items():
+            totals[stage] = totals.get(stage, 0.0) + seconds
+    whole = sum(totals.values()) or 1.0
+    return {stage: seconds / whole for stage, seconds in totals.items()}
+
+
 def bench_kafka(path: Path, loops: int, settings: Settings, rate: float = 0.0) -> Result:
     """A fresh local broker and worker; latency = enriched record's broker timestamp minus the
     raw record's; throughput over the span from the first raw to the last enriched record."""

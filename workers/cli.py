@@ -234,6 +234,28 @@ def eval_ner(data: Path) -> None:
     click.echo(ner.evaluate(dev_set).lines())
 
 
+@evaluate.command("events")
+@_data_option
+def eval_events(data: Path) -> None:
+    """OEDA Arabic ASSAULT/PROTEST F1, CASE-2021 ACLED sub-type weighted F1, and CPU share."""
+    from workers.bench import stage_shares
+    from workers.events.evaluate import evaluate as score
+
+    click.echo(score(data).lines())
+    shares = stage_shares(Path("seeds/ant-sample.jsonl"))
+    click.echo("pipeline CPU by stage: " + ", ".join(f"{s} {100 * v:.0f}%" for s, v in shares.items()))
+
+
+@train.command("events")
+@_data_option
+def train_events(data: Path) -> None:
+    """Rebuild the CAMEO -> PLOVER table from the PLOVER project's conversion file."""
+    from workers.events.ontology import DATA, build_cameo_table
+
+    count = build_cameo_table(data / "plover-gsr-cameo" / "CAMEO2PLOVER-2021.txt")
+    click.echo(f"{count} CAMEO codes -> {DATA / 'cameo_plover.tsv'}")
+
+
 @evaluate.command("language")
 @_data_option
 @click.option("--per-set", type=int, default=300, show_default=True, help="Texts per language and set.")

@@ -56,6 +56,7 @@ class Pipeline:
 def default_pipeline(ner_backend: str = "crf") -> Pipeline:
     """The process-wide pipeline: heavy resources load once and are shared by CLI and worker."""
     from workers.entities import EntityStage
+    from workers.events import EventStage
     from workers.language import LanguageStage
 
-    return Pipeline([LanguageStage(), EntityStage(ner_backend)])
+    return Pipeline([LanguageStage(), EntityStage(ner_backend), EventStage()])

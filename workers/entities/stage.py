@@ -58,7 +58,9 @@ class EntityStage:
                 found.extend(self._arabic(field, value) if arabic else self._gazetteer_only(field, value))
         _consistent_person_mentions(found)
         countries = {c.country_code for f in found if f.type == "LOC" for c in f.candidates if c.is_country}
-        record["entities"] = [self._entity(record, f, countries) for f in found]
+        entities = [self._entity(record, f, countries) for f in found]
+        entities.sort(key=lambda e: (FIELDS.index(e["field"]), e["start"]))  # reading order
+        record["entities"] = entities
 
     def _arabic(self, field: str, value: str) -> list[Found]:
         found: list[Found] = []

@@ -1,0 +1,112 @@
+"""The events stage on the seed article, on English news, and its flags and offsets."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SEED_TXT
+from workers.events.ontology import PLOVER_TYPES, acled_types, cameo_roots, lexicon
+from workers.pipeline import default_pipeline
+from workers.records import decode_article, read_inputs, schema_errors
+
+
+@pytest.fixture(scope="module")
+def seed() -> dict:
+    [item] = list(read_inputs(SEED_TXT))
+    return default_pipeline().enrich(decode_article(item.payload, 2**21)).record
+
+
+def enrich(text: str) -> dict:
+    return default_pipeline().enrich({"id": "t", "text": text}).record
+
+
+def sentence_of(record: dict, event: dict) -> str:
+    s = event["sentence"]
+    return record[s["field"]][s["start"] : s["end"]]
+
+
+def test_seed_air_strike_on_isis_with_counted_losses(seed):
+    [strike] = [
+        e for e in seed["events"] if e["acled"] and e["acled"]["sub_event_type"] == "Air/drone strike"
+    ]
+    assert strike["plover"] == {"type": "ASSAULT", "mode": "aerial"}
+    assert strike["acled"]["event_type"] == "Explosions/Remote violence"
+    assert strike["cameo"] == "19"
+    assert strike["actors"]["target"]["text"] == "داعش"
+    assert "سلاح الجو" in strike["actors"]["source"]["text"]
+    assert strike["location"]["text"] == "دير الزور"
+    counted = {q["text"] for q in strike["quantities"]}
+    assert {"9 وحدات مدرعة", "أكثر من 20 سيارة ثقيلة", "3 مستودعات ذخيرة"} <= counted
+
+
+def test_seed_army_retakes_villages_in_rural_hama(seed):
+    retakes = [e for e in seed["events"] if "9 قرى" in sentence_of(seed, e)]
+    [battle] = [e for e in retakes if e["acled"] and e["acled"]["event_type"] == "Battles"]
+    assert battle["acled"]["sub_event_type"] in {"Government regains territory", "Armed clash"}
+    assert battle["actors"]["source"]["text"] == "الجيش السوري"
+    assert battle["location"]["text"] in {"حماة", "سلمية"}
+
+
+def test_seed_protest_note_is_an_accusation(seed):
+    notes = [e for e in seed["events"] if e["trigger"]["text"] == "مذكرة احتجاج"]
+    assert notes and all(e["plover"]["type"] == "ACCUSE" and e["cameo"] == "11" for e in notes)
+    assert all(e["acled"] is None for e in notes)  # ACLED does not code diplomatic protests
+
+
+def test_seed_has_no_event_for_the_wish_to_improve_relations(seed):
+    wish = [e for e in seed["events"] if "بتطوير العلاقات" in sentence_of(seed, e)]
+    assert wish == []
+
+
+def test_seed_events_validate_and_offsets_are_exact(seed):
+    assert schema_errors("enriched-article", seed) == []
+    for event in seed["events"]:
+        t = event["trigger"]
+        assert seed[t["field"]][t["start"] : t["end"]] == t["text"]
+        s = event["sentence"]
+        assert s["start"] <= t["start"] and t["end"] <= s["end"]
+        for ref in (event["actors"]["source"], event["actors"]["target"], event["location"]):
+            if ref:
+                assert seed["entities"][ref["entity"]]["text"] == ref["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "sub_event_type"),
+    [
+        ("Syrian warplanes bombed rebel positions near Idlib on Tuesday.", "Air/drone strike"),
+        ("Police fired tear gas to disperse hundreds of protesters in Nairobi.", "Protest with intervention"),
+        ("A suicide bomber blew himself up at a checkpoint in Kabul, killing 6 people.", "Suicide bomb"),
+        ("Government troops recaptured the town from the rebels.", "Government regains territory"),
+        ("Police arrested 12 people after the raid.", "Arrests"),
+    ],
+)
+def test_english_events(text, sub_event_type):
+    record = enrich(text)
+    assert record["language"]["code"] == "en"
+    assert sub_event_type in {e["acled"]["sub_event_type"] for e in record["events"] if e["acled"]}
+
+
+def test_fatalities_are_read_from_the_text():
+    record = enrich("A suicide bomber blew himself up at a checkpoint in Kabul, killing 6 people.")
+    assert [e["fatalities"] for e in record["events"] if e["plover"]["type"] == "ASSAULT"] == [6]
+
+
+def test_negated_and_hypothetical_events_are_flagged():
+    denied = enrich("The ministry said the army did not shell the village.")
+    assert [e["negated"] for e in denied["events"] if e["plover"]["type"] == "ASSAULT"] == [True]
+    future = enrich("The rebels said they would attack the city.")
+    assert all(e["hypothetical"] for e in future["events"] if e["plover"]["type"] == "ASSAULT")
+
+
+def test_other_languages_get_no_events():
+    assert enrich("Les forces gouvernementales ont bombardé la ville hier soir.")["events"] == []
+
+
+def test_lexicon_agrees_with_the_ontology():
+    codes = set(acled_types())
+    for language in ("ar", "en"):
+        _, triggers = lexicon(language)
+        for trigger in triggers:
+            assert trigger.plover in PLOVER_TYPES
+            assert trigger.acled is None or trigger.acled in codes
+            assert trigger.plover in cameo_roots()[trigger.cameo], (trigger, cameo_roots()[trigger.cameo])

@@ -1,0 +1,216 @@
+"""Events stage: fills `events` with PLOVER + ACLED + CAMEO events, sentence by sentence.
+
+A trigger from the lexicon (workers/data/events/triggers.tsv) opens an event; within one sentence
+the most specific trigger of each PLOVER type wins, so a sentence can hold several events of
+different types. Context refines the ACLED sub-type (an aerial cue makes shelling an air strike;
+an army or government actor makes a territorial gain "Government regains territory"), cue words
+flag negated and hypothetical events, and the article's entities give actors and the location.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from workers.entities.arabic import key
+from workers.entities.tokens import Token, sentences, tokenize
+from workers.events.ontology import Trigger, acled_types, lexicon
+
+LANGUAGES = ("ar", "en")
+FIELDS = ("title", "text")
+_AERIAL = re.compile(r"طيران|طائر|جوي|الجو|غار|مقاتل|air|jet|plane|drone|helicopter", re.I)
+_GOVERNMENT = re.compile(
+    r"الجيش|القوات الحكومية|القوات النظامية|قوات الحكومة|army|government|troops|military|security forces",
+    re.I,
+)
+_NEGATION = {
+    "ar": {"لم", "لن", "لا", "ما", "غير", "نفى", "نفت", "عدم", "دون"},
+    "en": {"not", "no", "never", "didn't", "denied", "without", "nor"},
+}
+_HYPOTHETICAL = {
+    "ar": {"سوف", "قد", "ربما", "اذا", "إذا", "لو", "يمكن", "ستشكل", "سيتم", "محتمل", "خطة"},
+    "en": {
+        "will",
+        "would",
+        "may",
+        "might",
+        "could",
+        "if",
+        "plan",
+        "plans",
+        "threatened",
+        "threatens",
+        "planned",
+        "to",
+    },
+}
+CUE_WINDOW = 3  # words before the trigger that can negate it or make it hypothetical
+_NUMBER = r"[0-9\u0660-\u0669]+(?:[.,][0-9\u0660-\u0669]+)?"
+_QUANTITY = re.compile(
+    rf"(?:(?:أكثر من|اكثر من|نحو|حوالي|more than|at least|about)\s+)?({_NUMBER})\s+(\w+(?:\s+\w+)?)"
+)
+_FATALITY = re.compile(
+    rf"({_NUMBER})\s+(?:\w+\s+){{0,2}}?(?:قتلى|قتيل|قتيلا|شخصا?|مدنيا?|dead|killed|people|civilians|"
+    rf"soldiers|fatalities|deaths)|(?:killing|killed|مقتل)\s+({_NUMBER})",
+    re.I,
+)
+_KILLING = re.compile(r"قتل|مقتل|قتلى|قتيل|مصرع|kill|dead|death|fatalit", re.I)
+
+
+@dataclass
+class _Hit:
+    trigger: Trigger
+    tokens: list[Token]
+    position: int  # index of the trigger's first token in the sentence
+
+
+class EventStage:
+    name = "events"
+    backend = "trigger lexicon + context rules"
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        language = record["language"]["code"]
+        events: list[dict[str, Any]] = []
+        if language in LANGUAGES:
+            for field in FIELDS:
+                value = record.get(field)
+                if value:
+                    events.extend(self._field(record, field, value, language))
+        record["events"] = events
+
+    def _field(self, record: dict, field: str, value: str, language: str) -> list[dict[str, Any]]:
+        matcher, triggers = lexicon(language)
+        entities = sorted(
+            ((i, e) for i, e in enumerate(record["entities"]) if e["field"] == field),
+            key=lambda item: item[1]["start"],
+        )
+        out = []
+        for sentence in sentences(tokenize(value), value):
+            words = [t.text for t in sentence]
+            keys = [key(w) if language == "ar" else w.lower() for w in words]
+            best: dict[str, _Hit] = {}
+            for span in matcher.scan(keys):
+                trigger = triggers[span.pattern]
+                held = best.get(trigger.plover)
+                if held is None or trigger.weight > held.trigger.weight:
+                    best[trigger.plover] = _Hit(trigger, sentence[span.first : span.last], span.first)
+            start, end = sentence[0].start, sentence[-1].end
+            inside = [(i, e) for i, e in entities if start <= e["start"] and e["end"] <= end]
+            for hit in best.values():
+                out.append(self._event(value, field, start, end, hit, keys, inside, language))
+        return out
+
+    def _event(
+        self,
+        value: str,
+        field: str,
+        start: int,
+        end: int,
+        hit: _Hit,
+        keys: list[str],
+        inside: list[tuple[int, dict]],
+        language: str,
+    ) -> dict[str, Any]:
+        trigger, text = hit.trigger, value[start:end]
+        mode, acled = trigger.mode, trigger.acled
+        if trigger.plover == "ASSAULT" and acled in {"ATTACK", "ART_MISS_ATTACK"} and _AERIAL.search(text):
+            mode, acled = "aerial", "AIR_STRIKE"
+        if acled == "GOV_REGAINS_TERIT" and not _GOVERNMENT.search(text):
+            acled = "NON_STATE_ACTOR_OVERTAKES_TER"
+        before = keys[max(0, hit.position - CUE_WINDOW) : hit.position]
+        negated = any(k in _NEGATION[language] for k in before)
+        hypothetical = any(k in _HYPOTHETICAL[language] for k in before)
+        trigger_start, trigger_end = hit.tokens[0].start, hit.tokens[-1].end
+        clause_start, clause_end = _clause(value, start, end, hit.tokens[0].start, hit.tokens[-1].end)
+        actors = [
+            (i, e)
+            for i, e in inside
+            if (e["type"] in {"PER", "ORG"} or _is_country(e))
+            and clause_start <= e["start"]
+            and e["end"] <= clause_end
+        ]
+        source, target = _actors(actors, trigger_start, trigger_end, value, language)
+        places = [(i, e) for i, e in inside if e["type"] == "LOC"]
+        location = next(((i, e) for i, e in places if not _is_country(e)), places[0] if places else None)
+        quantities = [
+            {
+                "value": _number(m.group(1)),
+                "text": m.group(0),
+                "field": field,
+                "start": start + m.start(),
+                "end": start + m.end(),
+            }
+            for m in _QUANTITY.finditer(text)
+        ]
+        confidence = min(0.95, 0.3 + 0.12 * trigger.weight) * (0.5 if negated or hypothetical else 1.0)
+        group = acled_types().get(acled) if acled else None
+        return {
+            "plover": {"type": trigger.plover, "mode": mode},
+            "acled": {"event_type": group[0], "sub_event_type": group[1]} if group else None,
+            "cameo": trigger.cameo,
+            "confidence": round(confidence, 3),
+            "trigger": {
+                "text": value[trigger_start:trigger_end],
+                "field": field,
+                "start": trigger_start,
+                "end": trigger_end,
+            },
+            "sentence": {"field": field, "start": start, "end": end},
+            "actors": {"source": _ref(source), "target": _ref(target)},
+            "location": _ref(location),
+            "fatalities": _fatalities(text) if trigger.plover == "ASSAULT" else None,
+            "quantities": quantities,
+            "negated": negated,
+            "hypothetical": hypothetical,
+        }
+
+
+def _actors(
+    actors: list[tuple[int, dict]], trigger_start: int, trigger_end: int, value: str, language: str
+) -> tuple[tuple[int, dict] | None, tuple[int, dict] | None]:
+    """(source, target). English is subject-verb-object: the source precedes the trigger. Arabic
+    news is mostly verb-subject-object: an actor right after the trigger is its subject."""
+    before = [a for a in actors if a[1]["end"] <= trigger_start]
+    after = [a for a in actors if a[1]["start"] >= trigger_end]
+    if language == "ar" and after and len(value[trigger_end : after[0][1]["start"]].split()) <= 2:
+        source, rest = after[0], after[1:] + before[::-1]
+    else:
+        source, rest = (before[-1] if before else None), after
+    target = next((a for a in rest if source is None or a[1]["text"] != source[1]["text"]), None)
+    return source, target
+
+
+_CLAUSE_BREAK = re.compile(r"\s[,،;؛:]\s|[,،;؛]")
+
+
+def _clause(value: str, start: int, end: int, trigger_start: int, trigger_end: int) -> tuple[int, int]:
+    """The comma/semicolon-delimited part of the sentence around the trigger."""
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(value, start, trigger_start)]
+    after = _CLAUSE_BREAK.search(value, trigger_end, end)
+    return (breaks[-1] if breaks else start), (after.start() if after else end)
+
+
+def _is_country(entity: dict) -> bool:
+    link = entity.get("link") or {}
+    return entity["type"] == "LOC" and link.get("kb") == "geonames" and link.get("lat") is None
+
+
+def _ref(found: tuple[int, dict] | None) -> dict | None:
+    return None if found is None else {"entity": found[0], "text": found[1]["text"]}
+
+
+def _number(text: str) -> float:
+    digits = text.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")).replace(",", ".")
+    value = float(digits)
+    return int(value) if value.is_integer() else value
+
+
+def _fatalities(text: str) -> int | None:
+    if not _KILLING.search(text):
+        return None
+    match = _FATALITY.search(text)
+    if match is None:
+        return None
+    value = _number(match.group(1) or match.group(2))
+    return int(value) if isinstance(value, int) else None
