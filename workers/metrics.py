@@ -5,27 +5,10 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram, Info
 
 from workers import __version__
+from workers.events.ontology import PLOVER_TYPES
 from workers.records import DEAD_LETTER_REASONS
 
 ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
-PLOVER_TYPES = (
-    "AGREE",
-    "CONSULT",
-    "SUPPORT",
-    "CONCEDE",
-    "COOPERATE",
-    "AID",
-    "RETREAT",
-    "REQUEST",
-    "ACCUSE",
-    "REJECT",
-    "THREATEN",
-    "PROTEST",
-    "SANCTION",
-    "MOBILIZE",
-    "COERCE",
-    "ASSAULT",
-)
 
 # Seconds: enrichment is milliseconds, end-to-end latency is up to minutes under backlog.
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)

