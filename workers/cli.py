@@ -249,11 +249,23 @@ def eval_events(data: Path) -> None:
 @train.command("events")
 @_data_option
 def train_events(data: Path) -> None:
-    """Rebuild the CAMEO -> PLOVER table from the PLOVER project's conversion file."""
+    """Rebuild the CAMEO -> PLOVER table and the sentence classifiers from the shared data."""
+    from workers.events.classifier import MODELS, event_tokens
+    from workers.events.classifier import train as train_classifiers
     from workers.events.ontology import DATA, build_cameo_table
+    from workers.events.stage import EventStage
 
     count = build_cameo_table(data / "plover-gsr-cameo" / "CAMEO2PLOVER-2021.txt")
     click.echo(f"{count} CAMEO codes -> {DATA / 'cameo_plover.tsv'}")
+    lexicon = EventStage(classifiers=False)
+
+    def annotate(text: str, language: str) -> str:
+        record = {"text": text, "language": {"code": language}, "entities": []}
+        lexicon(record)
+        return event_tokens(record["events"])
+
+    sizes = train_classifiers(data, annotate)
+    click.echo(f"classifiers {sizes} -> {MODELS}")
 
 
 @evaluate.command("language")

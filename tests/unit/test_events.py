@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import SEED_TXT
 from workers.events.ontology import PLOVER_TYPES, acled_types, cameo_roots, lexicon
+from workers.events.stage import EventStage
 from workers.pipeline import default_pipeline
 from workers.records import decode_article, read_inputs, schema_errors
 
@@ -80,10 +81,27 @@ def test_seed_events_validate_and_offsets_are_exact(seed):
         ("Police arrested 12 people after the raid.", "Arrests"),
     ],
 )
-def test_english_events(text, sub_event_type):
-    record = enrich(text)
-    assert record["language"]["code"] == "en"
+def test_english_lexicon_follows_the_acled_codebook(text, sub_event_type):
+    record = {"text": text, "language": {"code": "en"}, "entities": []}
+    EventStage(classifiers=False)(record)
     assert sub_event_type in {e["acled"]["sub_event_type"] for e in record["events"] if e["acled"]}
+
+
+def test_classifiers_refine_but_keep_the_event_family():
+    record = enrich("Police fired tear gas to disperse hundreds of protesters in Nairobi.")
+    assert record["language"]["code"] == "en"
+    [protest] = [e for e in record["events"] if e["acled"]]
+    assert protest["acled"]["event_type"] == "Protests"
+    assert record["pipeline"]["backends"]["events"].endswith("+ sentence classifiers")
+
+
+def test_arabic_assault_confidence_comes_from_the_classifier(seed):
+    assaults = [e for e in seed["events"] if e["plover"]["type"] == "ASSAULT"]
+    assert assaults and all(0.0 <= e["confidence"] <= 1.0 for e in assaults)
+    lexicon_only = {"text": seed["text"], "language": {"code": "ar"}, "entities": seed["entities"]}
+    EventStage(classifiers=False)(lexicon_only)
+    plain = [e for e in lexicon_only["events"] if e["plover"]["type"] == "ASSAULT"]
+    assert [e["confidence"] for e in assaults] != [e["confidence"] for e in plain]
 
 
 def test_fatalities_are_read_from_the_text():

@@ -13,7 +13,7 @@ from typing import Any
 
 from workers.entities.arabic import key, normalize
 from workers.entities.gazetteer import Entry, Match, gazetteer, rank
-from workers.entities.tokens import Token, sentences, tokenize
+from workers.entities.tokens import Token, sentence_tokens, tokenize
 from workers.entities.train import spans
 
 FIELDS = ("title", "text")
@@ -64,7 +64,7 @@ class EntityStage:
 
     def _arabic(self, field: str, value: str) -> list[Found]:
         found: list[Found] = []
-        for sentence in sentences(tokenize(value), value):
+        for sentence in sentence_tokens(value):
             words = [t.text for t in sentence]
             matches = self.gazetteer.scan(words, "ar")
             [tags] = self.tagger.tag([words], [matches])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from camel_tools.tokenizers.word import simple_word_tokenize
 
@@ -55,3 +56,10 @@ def sentences(tokens: list[Token], text: str, max_len: int = 120) -> list[list[T
     if current:
         out.append(current)
     return out
+
+
+@lru_cache(maxsize=4)
+def sentence_tokens(text: str) -> tuple[tuple[Token, ...], ...]:
+    """`sentences(tokenize(text))`, remembered for the few fields of the article in hand: the
+    entity and event stages both read them."""
+    return tuple(tuple(s) for s in sentences(tokenize(text), text))

@@ -1,97 +1,83 @@
 """Event evaluation on the development data in ../shared/data.
 
 - OEDA Arabic: sentences labelled for PLOVER ASSAULT / PROTEST ("yes" vs "easy no" and
-  "difficult no"); an affirmed (not negated, not hypothetical) event of the type counts as "yes".
-- CASE-2021 task 2, English: snippets with an ACLED sub-type code; the prediction is the sub-type of
-  the snippet's most specific trigger; weighted F1 over the rows whose code is an ACLED sub-type.
-- CPU share: the events stage's part of the pipeline's time on seeds/ant-sample.jsonl.
+  "difficult no"). A sentence is predicted "yes" when the lexicon finds an affirmed (not negated,
+  not hypothetical) event of the type and, with classifiers, their probability is at least 0.5.
+- CASE-2021 task 2, English: snippets with an ACLED sub-type code; weighted F1 over the rows whose
+  code is an ACLED sub-type. Lexicon: the sub-type of the most specific trigger. Classifier: its
+  prediction, when at least OVERRIDE sure, for snippets where the lexicon found an event.
+The classifiers are trained on this same data, so their scores are k-fold cross-validated.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
+from workers.events.classifier import SETTINGS, cross_validated, event_tokens, training_sets
 from workers.events.ontology import acled_types
-from workers.events.stage import EventStage
+from workers.events.stage import OVERRIDE, EventStage
 
 
 @dataclass(frozen=True)
 class EventScores:
-    oeda: dict[str, tuple[float, float, float, int]]  # type -> precision, recall, F1, positives
-    case_weighted_f1: float
-    case_rows: int
-    case_covered: float  # share of rows where some trigger fired
-    confidence_buckets: list[tuple[str, float, int]]  # OEDA precision by confidence
+    lines_: list[str]
 
     def lines(self) -> str:
-        out = [
-            f"OEDA Arabic {t}: precision {p:.3f}, recall {r:.3f}, F1 {f:.3f} ({n} yes)"
-            for t, (p, r, f, n) in self.oeda.items()
-        ]
-        out.append(
-            f"CASE-2021 English ACLED sub-types: weighted F1 {self.case_weighted_f1:.3f} over "
-            f"{self.case_rows} rows ({100 * self.case_covered:.0f}% with a trigger)"
-        )
-        out += [
-            f"OEDA precision at confidence {b}: {p:.3f} ({n} events)" for b, p, n in self.confidence_buckets
-        ]
-        return "\n".join(out)
-
-
-def _record(text: str, language: str) -> dict:
-    return {"text": text, "language": {"code": language}, "entities": []}
+        return "\n".join(self.lines_)
 
 
 def evaluate(data: Path) -> EventScores:
-    stage = EventStage()
-    rows = [json.loads(line) for line in (data / "oeda-arabic-events" / "dev.jsonl").open(encoding="utf-8")]
-    oeda = {}
-    buckets: dict[str, list[bool]] = {"< 0.5": [], "0.5-0.7": [], ">= 0.7": []}
+    lexicon = EventStage(classifiers=False)
+    events_of: dict[tuple[str, str], list[dict]] = {}
+
+    def annotate(text: str, language: str) -> str:
+        record = {"text": text, "language": {"code": language}, "entities": []}
+        lexicon(record)
+        events_of[(text, language)] = record["events"]
+        return event_tokens(record["events"])
+
+    sets = training_sets(data, annotate)
+    lines = []
     for plover in ("ASSAULT", "PROTEST"):
-        gold, guess = [], []
-        for row in (r for r in rows if r["plover_type"] == plover):
-            record = _record(row["text"], "ar")
-            stage(record)
-            events = [
-                e
-                for e in record["events"]
-                if e["plover"]["type"] == plover and not e["negated"] and not e["hypothetical"]
-            ]
-            gold.append(row["label"] == "yes")
-            guess.append(bool(events))
-            for e in events:
-                c = e["confidence"]
-                buckets["< 0.5" if c < 0.5 else "0.5-0.7" if c < 0.7 else ">= 0.7"].append(
-                    row["label"] == "yes"
-                )
-        p, r, f, _ = precision_recall_fscore_support(gold, guess, average="binary", zero_division=0)
-        oeda[plover] = (float(p), float(r), float(f), sum(gold))
-    codes = set(acled_types())
-    case = [
-        json.loads(line) for line in (data / "case2021-acled-subtypes" / "dev.jsonl").open(encoding="utf-8")
+        texts, tokens, labels = sets[f"ar-{plover}"]
+        fired = [
+            any(
+                e["plover"]["type"] == plover and not (e["negated"] or e["hypothetical"])
+                for e in events_of[(t, "ar")]
+            )
+            for t in texts
+        ]
+        runs = [("lexicon", fired)]
+        if f"ar-{plover}" in SETTINGS:
+            learned = cross_validated(f"ar-{plover}", texts, tokens, labels)
+            guess = [f and p >= 0.5 for f, p in zip(fired, learned, strict=True)]
+            runs.append(("lexicon + classifier (5-fold CV)", guess))
+        for name, guess in runs:
+            p, r, f, _ = precision_recall_fscore_support(labels, guess, average="binary", zero_division=0)
+            lines.append(
+                f"OEDA Arabic {plover}, {name}: precision {p:.3f}, recall {r:.3f}, F1 {f:.3f} "
+                f"({sum(labels)} yes of {len(labels)})"
+            )
+    texts, tokens, labels = sets["en-acled"]
+    names = {v: k for k, v in acled_types().items()}
+    lexicon_codes = []
+    for t in texts:
+        coded = [e for e in events_of[(t, "en")] if e["acled"]]
+        best = max(coded, key=lambda e: e["confidence"], default=None)
+        lexicon_codes.append(
+            names[(best["acled"]["event_type"], best["acled"]["sub_event_type"])] if best else "NONE"
+        )
+    learned = cross_validated("en-acled", texts, tokens, labels)
+    combined = [
+        (label if p >= OVERRIDE else code) if code != "NONE" else "NONE"
+        for (label, p), code in zip(learned, lexicon_codes, strict=True)
     ]
-    case = [row for row in case if row["subtype"] in codes]
-    predicted = []
-    for row in case:
-        record = _record(row["text"], "en")
-        stage(record)
-        labelled = [e for e in record["events"] if e["acled"]]
-        best = max(labelled, key=lambda e: e["confidence"], default=None)
-        predicted.append(_code(best) if best else "NONE")
-    weighted = f1_score([r["subtype"] for r in case], predicted, average="weighted", zero_division=0)
-    return EventScores(
-        oeda,
-        float(weighted),
-        len(case),
-        sum(p != "NONE" for p in predicted) / len(case),
-        [(b, sum(v) / len(v) if v else 0.0, len(v)) for b, v in buckets.items()],
-    )
-
-
-def _code(event: dict) -> str:
-    wanted = (event["acled"]["event_type"], event["acled"]["sub_event_type"])
-    return next(code for code, names in acled_types().items() if names == wanted)
+    for name, guess in (("lexicon", lexicon_codes), ("lexicon + classifier (CV)", combined)):
+        f = f1_score(labels, guess, average="weighted", zero_division=0)
+        lines.append(
+            f"CASE-2021 English ACLED sub-types, {name}: weighted F1 {f:.3f} over {len(labels)} rows"
+        )
+    return EventScores(lines)
