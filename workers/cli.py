@@ -40,6 +40,7 @@ def enrich(paths: tuple[Path, ...], output, dead_letters, **flags) -> None:
     from workers.records import expand_paths, read_inputs
 
     settings = Settings.from_env(**flags)
+    _check_backend(settings)
     files = expand_paths(tuple(map(str, paths))) if paths else [None]
     enriched = dead = 0
     bar = tqdm(unit=" articles", disable=not sys.stderr.isatty(), file=sys.stderr)
@@ -72,9 +73,20 @@ def worker(**flags) -> None:
     from workers.stream.app import build_app
 
     settings = Settings.from_env(**flags)
+    _check_backend(settings)
     ensure_topics(settings)
     app = build_app(settings)
     faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
+
+
+def _check_backend(settings: Settings) -> None:
+    from workers.entities.camel import BackendUnavailable
+    from workers.entities.stage import check_backend
+
+    try:
+        check_backend(settings.ner_backend)
+    except (BackendUnavailable, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()

@@ -141,13 +141,20 @@ def now_rfc3339() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# A dead letter must itself fit the dead-letter topic (16 MiB): a record near the broker's limit,
+# base64-encoded, would not, and a refused dead letter would stop the worker on every restart.
+MAX_LETTER_PAYLOAD = 8 * 1024 * 1024
+
+
 def dead_letter(error: RecordError, payload: bytes | None, source: dict[str, Any]) -> dict:
-    """The dead-letter record: reason, error, source, time, and the original bytes."""
+    """The dead-letter record: reason, error, source, time, and the original bytes (the first
+    MAX_LETTER_PAYLOAD of them, flagged, when the record is larger)."""
     raw = payload or b""
+    kept = raw[:MAX_LETTER_PAYLOAD]
     try:
-        text, is_base64 = raw.decode("utf-8"), False
+        text, is_base64 = kept.decode("utf-8"), False
     except UnicodeDecodeError:
-        text, is_base64 = base64.b64encode(raw).decode("ascii"), True
+        text, is_base64 = base64.b64encode(kept).decode("ascii"), True
     return {
         "reason": error.reason,
         "error": str(error),
@@ -155,4 +162,6 @@ def dead_letter(error: RecordError, payload: bytes | None, source: dict[str, Any
         "received_at": now_rfc3339(),
         "payload": text,
         "payload_base64": is_base64,
+        "payload_bytes": len(raw),
+        "payload_truncated": len(kept) < len(raw),
     }

@@ -99,3 +99,26 @@ def test_camel_backend_in_the_stage_keeps_offsets(tmp_path, camel_home):
     assert {e["text"] for e in record["entities"]} >= {"زار", "الوفد", "موسكو", "أمس"}
     for e in record["entities"]:
         assert text[e["start"] : e["end"]] == e["text"] and e["type"] == "ORG"
+
+
+@pytest.mark.parametrize("command", ["enrich", "worker"])
+def test_commands_refuse_a_missing_camel_model_up_front(command, camel_home, tmp_path):
+    from click.testing import CliRunner
+
+    from workers.cli import main
+
+    args = [command, "--ner-backend", "camel"]
+    if command == "worker":
+        args += ["--bootstrap-servers", "127.0.0.1:9", "--state-dir", str(tmp_path)]
+    result = CliRunner().invoke(main, args, input=b'{"text": "x"}\n')
+    assert result.exit_code == 1
+    assert "camel_data -i ner-arabert" in result.output
+
+
+def test_unknown_backend_is_refused():
+    from click.testing import CliRunner
+
+    from workers.cli import main
+
+    result = CliRunner().invoke(main, ["enrich", "--ner-backend", "bert"], input=b"")
+    assert result.exit_code == 1 and "unknown NER backend 'bert'" in result.output

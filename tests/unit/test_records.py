@@ -82,3 +82,20 @@ def test_dead_letter_keeps_original_bytes_and_validates():
         assert schema_errors("dead-letter", letter) == []
     file_letter = dead_letter(RecordError(INVALID_JSON, "bad"), b"x", {"file": "a.jsonl", "line": 3})
     assert schema_errors("dead-letter", file_letter) == []
+    assert text_letter["payload_bytes"] == 5 and text_letter["payload_truncated"] is False
+
+
+def test_a_huge_binary_record_still_makes_a_dead_letter_that_fits_its_topic():
+    import orjson
+
+    from workers.kafka_client import MAX_MESSAGE_BYTES
+    from workers.records import MAX_LETTER_PAYLOAD
+
+    huge = b"\xff" * (15 * 1024 * 1024)  # under the broker's limit, not UTF-8: base64 inflates it
+    letter = dead_letter(
+        RecordError(TOO_LARGE, "too big"), huge, {"topic": "raw", "partition": 0, "offset": 1}
+    )
+    assert len(orjson.dumps(letter)) < MAX_MESSAGE_BYTES
+    assert letter["payload_truncated"] is True and letter["payload_bytes"] == len(huge)
+    assert base64.b64decode(letter["payload"]) == huge[:MAX_LETTER_PAYLOAD]
+    assert schema_errors("dead-letter", letter) == []

@@ -31,13 +31,19 @@ def ensure_catalogue() -> None:
         catalogue.write_bytes(orjson.dumps({"version": "offline", "packages": {}, "components": {}}))
 
 
+def model_dir(model_path: Path | None = None) -> Path:
+    """The installed ner-arabert model folder, or BackendUnavailable naming the install command."""
+    path = model_path or data_dir() / "data" / "ner" / "arabert"
+    if not (path / "config.json").exists():
+        raise BackendUnavailable(f"camel-tools NER model not found at {path}; {INSTALL_HINT}")
+    return path
+
+
 class CamelTagger:
     name = "camel"
 
     def __init__(self, model_path: Path | None = None, batch_size: int = 32) -> None:
-        path = model_path or data_dir() / "data" / "ner" / "arabert"
-        if not (path / "config.json").exists():
-            raise BackendUnavailable(f"camel-tools NER model not found at {path}; {INSTALL_HINT}")
+        path = model_dir(model_path)
         ensure_catalogue()
         import torch
         from camel_tools.ner import NERecognizer

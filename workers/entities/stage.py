@@ -32,10 +32,25 @@ class Found:
     candidates: list[Entry]
 
 
+BACKENDS = ("crf", "camel")
+
+
+def check_backend(backend: str) -> None:
+    """Fail before work starts, with the fix in the message: an unknown backend, or camel-tools'
+    model not installed (the worker would otherwise find out inside its enrichment processes)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown NER backend {backend!r} ({' or '.join(BACKENDS)})")
+    if backend == "camel":
+        from workers.entities.camel import model_dir
+
+        model_dir()
+
+
 class EntityStage:
     name = "entities"
 
     def __init__(self, backend: str = "crf") -> None:
+        check_backend(backend)
         if backend == "crf":
             from workers.entities.crf import CrfTagger
 
@@ -44,8 +59,6 @@ class EntityStage:
             from workers.entities.camel import CamelTagger
 
             self.tagger = CamelTagger()
-        else:
-            raise ValueError(f"unknown NER backend {backend!r} (crf or camel)")
         self.backend = f"{self.tagger.name} + gazetteer"
         self.gazetteer = gazetteer()
 
