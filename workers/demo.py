@@ -55,8 +55,23 @@ def _summarise(received: dict, ids: list[str], seeds: Path) -> None:
     click.echo(f"seed article {seed['id']}: {seed.get('title')}")
     click.echo(f"  language {lang['code']} ({lang['script']}, confidence {lang['confidence']:.3f})")
     types = collections.Counter(e["type"] for e in seed["entities"])
-    click.echo(f"  entities {len(seed['entities'])} {dict(types)}; events {len(seed['events'])}")
-    for entity in seed["entities"][:12]:
-        click.echo(f"    {entity['type']:4} {entity['text']}")
+    click.echo(f"  {len(seed['entities'])} entity mentions {dict(types)}; distinct linked ones:")
+    seen = set()
+    for entity in seed["entities"]:
+        link = entity["link"]
+        if link and (entity["type"], link["id"]) not in seen:
+            seen.add((entity["type"], link["id"]))
+            where = f" ({link['lat']:.2f}, {link['lon']:.2f})" if link.get("lat") is not None else ""
+            click.echo(f"    {entity['type']:4} {entity['text']} -> {link['name_en']}{where}")
+    click.echo(f"  {len(seed['events'])} events:")
+    for event in seed["events"]:
+        acled = event["acled"]["sub_event_type"] if event["acled"] else "-"
+        actors = event["actors"]
+        source = actors["source"]["text"] if actors["source"] else "?"
+        target = actors["target"]["text"] if actors["target"] else "?"
+        click.echo(
+            f"    {event['plover']['type']}/{event['plover']['mode'] or '-'} [{acled}] "
+            f"'{event['trigger']['text']}' {source} -> {target}"
+        )
     languages = collections.Counter(r["language"]["code"] for r in records)
     click.echo(f"all {len(records)} articles by language: {dict(languages.most_common(5))}")
