@@ -265,18 +265,11 @@ def train_events(data: Path) -> None:
     from workers.events.classifier import MODELS, event_tokens
     from workers.events.classifier import train as train_classifiers
     from workers.events.ontology import DATA, build_cameo_table
-    from workers.events.stage import EventStage
+    from workers.events.stage import lexicon_events
 
     count = build_cameo_table(data / "plover-gsr-cameo" / "CAMEO2PLOVER-2021.txt")
     click.echo(f"{count} CAMEO codes -> {DATA / 'cameo_plover.tsv'}")
-    lexicon = EventStage(classifiers=False)
-
-    def annotate(text: str, language: str) -> str:
-        record = {"text": text, "language": {"code": language}, "entities": []}
-        lexicon(record)
-        return event_tokens(record["events"])
-
-    sizes = train_classifiers(data, annotate)
+    sizes = train_classifiers(data, lambda text, language: event_tokens(lexicon_events(text, language)))
     click.echo(f"classifiers {sizes} -> {MODELS}")
 
 

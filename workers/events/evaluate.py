@@ -18,7 +18,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 from workers.events.classifier import SETTINGS, cross_validated, event_tokens, training_sets
 from workers.events.ontology import acled_types
-from workers.events.stage import OVERRIDE, EventStage
+from workers.events.stage import OVERRIDE, lexicon_events
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,11 @@ class EventScores:
 
 
 def evaluate(data: Path) -> EventScores:
-    lexicon = EventStage(classifiers=False)
-    events_of: dict[tuple[str, str], list[dict]] = {}
+    events_of: dict[tuple[str, str], list[dict]] = {}  # kept: the scores need the events too
 
     def annotate(text: str, language: str) -> str:
-        record = {"text": text, "language": {"code": language}, "entities": []}
-        lexicon(record)
-        events_of[(text, language)] = record["events"]
-        return event_tokens(record["events"])
+        events_of[(text, language)] = lexicon_events(text, language)
+        return event_tokens(events_of[(text, language)])
 
     sets = training_sets(data, annotate)
     lines = []

@@ -216,6 +216,13 @@ class EventStage:
         }
 
 
+def lexicon_events(text: str, language: str) -> list[dict[str, Any]]:
+    """What the trigger lexicon alone finds in a text: what the classifiers learn from."""
+    record: dict[str, Any] = {"text": text, "language": {"code": language}, "entities": []}
+    EventStage(classifiers=False)(record)
+    return record["events"]
+
+
 def _actors(
     actors: list[tuple[int, dict]], trigger_start: int, trigger_end: int, value: str, language: str
 ) -> tuple[tuple[int, dict] | None, tuple[int, dict] | None]:
