@@ -97,10 +97,10 @@ class Received:
 
 
 def read_topic(
-    settings: Settings, topic: str, until: Iterable[str] = (), count: int = 0, timeout: float = 60.0
+    settings: Settings, topic: str, until: Iterable[str] = (), timeout: float = 60.0
 ) -> dict[str, list[Received]]:
-    """Records of `topic` from the beginning, by key, until every key in `until` was seen (and at
-    least `count` records were read) or `timeout` passed."""
+    """Records of `topic` from the beginning, by key, until every key in `until` was seen (with no
+    keys: until the topic is drained, a second without a record) or `timeout` passed."""
     wanted = set(until)
     consumer = KafkaConsumer(
         **client_config(settings),
@@ -113,11 +113,10 @@ def read_topic(
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
     by_key: dict[str, list[Received]] = defaultdict(list)
-    read = 0
     deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline and (not wanted.issubset(by_key) or read < count):
-            for message in consumer:
+        while time.monotonic() < deadline:
+            for message in consumer:  # ends after consumer_timeout_ms without a record
                 key = message.key.decode("utf-8") if message.key else ""
                 by_key[key].append(
                     Received(
@@ -127,7 +126,8 @@ def read_topic(
                         message.timestamp / 1000.0,
                     )
                 )
-                read += 1
+            if not wanted or wanted.issubset(by_key):
+                break
     finally:
         consumer.close()
     return dict(by_key)
