@@ -273,6 +273,14 @@ def train_events(data: Path) -> None:
     click.echo(f"classifiers {sizes} -> {MODELS}")
 
 
+@train.command("language")
+def train_language() -> None:
+    """Rebuild the Kurmanji word list from klpt's lexicon (installed with the dev extra)."""
+    from workers.language import kurmanji
+
+    click.echo(f"{kurmanji.build():,} Kurmanji words -> {kurmanji.WORDS}")
+
+
 @evaluate.command("language")
 @_data_option
 @click.option("--per-set", type=int, default=300, show_default=True, help="Texts per language and set.")
@@ -307,6 +315,8 @@ def eval_language(data: Path, per_set: int, baselines: bool) -> None:
     ]
     share = 100 * sum(confident) / max(1, len(confident))
     click.echo(f"confidence >= 0.9: {len(confident):,} texts, {share:.2f}% right")
+    sentences = lid.run("newsworker", ours, [i for i in items if i.set == "sentences"])
+    click.echo(f"newsworker on the sentences set alone: {sentences.texts_per_second:,.0f} sentences/s")
 
 
 @main.command("config")

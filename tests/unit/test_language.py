@@ -76,6 +76,13 @@ def test_dominant_script_ignores_arabic_digits_and_tatweel():
         ("من خلال", "ar"),  # two Arabic words, no Persian letters
         ("Mafê her kesî heye ku xwe biparêze", "kmr"),  # Kurmanji: fastText says "ku"
         ("sosyal bê", "kmr"),
+        ("ya malbata", "kmr"),  # fastText: Esperanto; every word in the Kurmanji word list
+        ("li hember", "kmr"),
+        ("ئابنووس سەرسم", "ckb"),  # ە is Uyghur too; Sorani's وو and ی decide
+        ("چرپ ئەڤراز", "ckb"),  # Sorani's ڤ (Uyghur writes ۋ)
+        ("بۇ مەڭگۈلۈك", "ug"),  # Uyghur ۇ ڭ ۈ
+        ("د بشر د وروستې علاج په نوم د ظلم پر ضد", "ps"),  # Pashto ې and words; no Uyghur letter
+        ("Nadie podrá ser arbitrariamente detenido, preso ni desterrado.", "es"),  # fastText: Portuguese
         ("人人生而自由", "zh"),  # Han without kana is not Japanese
         ("すべての人間は生まれながらにして自由", "ja"),
         ("सभी मनुष्य", "hi"),
@@ -111,3 +118,12 @@ def test_long_text_is_sampled_not_scanned(stage):
 
     # 500 times the text, not 500 times the work: only the first 2,000 characters are read.
     assert best_of_five(long) < 20 * best_of_five(short)
+
+
+def test_kurmanji_word_list_is_rebuilt_exactly_from_klpt(tmp_path):
+    from workers.language import kurmanji
+
+    rebuilt = tmp_path / "kmr_words.txt"
+    assert kurmanji.build(rebuilt) > 15_000
+    assert rebuilt.read_bytes() == kurmanji.WORDS.read_bytes()
+    assert kurmanji.all_known(["malbata", "hember"]) and not kurmanji.all_known(["the", "hember"])

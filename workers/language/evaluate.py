@@ -6,8 +6,9 @@ Sets (each text labelled with the language it was written in):
 - sentences: UDHR sentences of the 12 news languages, plus ANT Arabic news sentences;
 - word pairs: two consecutive words of those sentences (four characters for Chinese);
 - arabic pairs: word pairs from ANT Arabic news;
-- kurdish: Kurmanji (UDHR, Latin) sentences and word pairs, Sorani (Arabic script) word pairs and
+- kurmanji, sorani: the issue's Kurdish columns, running text: Kurmanji UDHR sentences (Latin), and
   8-word runs of real words from klpt's Sorani dictionary (the only Arabic-script Sorani at hand);
+- kurdish pairs: two words of each, harder than the issue's columns and reported beside them;
 - arabic-script: Persian, Urdu, Pashto, Uyghur UDHR sentences;
 - mixed: an English UDHR sentence quoting an Arabic name from ANERcorp (dominant language: en);
 - undetermined: empty, digits, emoji, URL and punctuation strings (expected `und`).
@@ -93,11 +94,11 @@ def build(data: Path, per_set: int = 300, seed: int = 7) -> list[Item]:
         items += [Item("word pairs", p, code) for p in take(_pairs(sentences, code))]
     items += [Item("arabic pairs", p, "ar") for p in take(_pairs(ant, "ar"), 1000)]
     kmr = _sentences(udhr["kmr"])
-    items += [Item("kurdish", s, "kmr") for s in take(kmr)]
-    items += [Item("kurdish", p, "kmr") for p in take(_pairs(kmr, "kmr"))]
     sorani = _sorani_words()
-    items += [Item("kurdish", " ".join(rng.sample(sorani, 2)), "ckb") for _ in range(per_set)]
-    items += [Item("kurdish", " ".join(rng.sample(sorani, 8)), "ckb") for _ in range(per_set)]
+    items += [Item("kurmanji", s, "kmr") for s in take(kmr)]
+    items += [Item("sorani", " ".join(rng.sample(sorani, 8)), "ckb") for _ in range(per_set)]
+    items += [Item("kurdish pairs", p, "kmr") for p in take(_pairs(kmr, "kmr"))]
+    items += [Item("kurdish pairs", " ".join(rng.sample(sorani, 2)), "ckb") for _ in range(per_set)]
     for code, variety in ARABIC_SCRIPT.items():
         items += [Item("arabic-script", s, code) for s in take(_sentences(udhr[variety]), per_set // 2)]
     names = _arabic_names(data / "anercorp" / "train.txt")
