@@ -80,12 +80,11 @@ def worker(**flags) -> None:
 
 
 def _check_backend(settings: Settings) -> None:
-    from workers.entities.camel import BackendUnavailable
-    from workers.entities.stage import check_backend
+    from workers.entities import backends
 
     try:
-        check_backend(settings.ner_backend)
-    except (BackendUnavailable, ValueError) as exc:
+        backends.check(settings.ner_backend)
+    except (backends.BackendUnavailable, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
 

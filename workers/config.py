@@ -39,7 +39,9 @@ class Settings:
     batch_wait_ms: int = _setting(50, "Longest wait to fill a batch, in milliseconds.")
     max_record_bytes: int = _setting(2 * 1024 * 1024, "Larger raw records are dead-lettered as too_large.")
     ner_backend: str = _setting(
-        "crf", "Arabic NER backend: crf (offline, shipped) or camel (needs camel_data ner-arabert)."
+        "crf",
+        "Arabic NER: crf (offline, shipped) or camel (needs camel_data ner-arabert); then optionally"
+        " ',spacy:MODEL' for other languages (e.g. crf,spacy:en_core_web_sm; extra `spacy`).",
     )
     session_timeout_s: float = _setting(10.0, "Kafka consumer session timeout, seconds.")
     state_dir: str = _setting(".newsworker", "Directory for worker state and the local broker.")

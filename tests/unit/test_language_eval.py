@@ -41,3 +41,18 @@ def test_confidence_above_0_9_is_right_at_least_98_percent(items):
     ]
     assert len(confident) > len(items) / 2
     assert sum(confident) / len(confident) >= 0.98
+
+
+def test_every_udhr_language_gets_a_contract_code():
+    """500+ language varieties, many unknown to both models: codes always fit the schema."""
+    import re
+
+    stage = LanguageStage()
+    paragraphs = lid._udhr(DATA / "udhr" / "udhr_paragraphs.tsv")
+    assert len(paragraphs) > 400
+    for variety, texts in paragraphs.items():
+        for text in (texts[0], " ".join(texts[0].split()[:2])):
+            found = stage.detect(text)
+            assert re.fullmatch(r"[a-z]{2,3}|und", found.code), (variety, found)
+            assert 0 <= found.confidence <= 1
+            assert all(re.fullmatch(r"[a-z]{2,3}", a["code"]) for a in found.alternatives), (variety, found)

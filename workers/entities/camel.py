@@ -13,11 +13,9 @@ from pathlib import Path
 
 import orjson
 
+from workers.entities.backends import BackendUnavailable
+
 INSTALL_HINT = "install it with: camel_data -i ner-arabert   (or pass the model folder)"
-
-
-class BackendUnavailable(RuntimeError):
-    pass
 
 
 def data_dir() -> Path:

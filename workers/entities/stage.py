@@ -2,19 +2,24 @@
 
 Arabic text goes through the NER backend (offline CRF by default, camel-tools' BERT on request);
 curated actors and countries the backend missed are added from the gazetteer. Other languages get
-gazetteer entities only (no Arabic-model guesses). Every span is cut from token offsets, so
+a spaCy model's entities when one serves them (optional), else gazetteer entities only (no
+Arabic-model guesses). Every span is cut from token offsets, so
 `record[field][start:end] == text` always holds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workers.entities.arabic import key, normalize
+from workers.entities.backends import parse
 from workers.entities.gazetteer import Entry, Match, gazetteer, rank
 from workers.entities.tokens import Token, sentence_tokens, tokenize
 from workers.entities.train import spans
+
+if TYPE_CHECKING:
+    from workers.entities.spacy_ner import SpacyTagger
 
 FIELDS = ("title", "text")
 TYPE_NAMES = {"PERS": "PER", "PER": "PER", "LOC": "LOC", "ORG": "ORG", "MISC": "MISC"}
@@ -32,43 +37,44 @@ class Found:
     candidates: list[Entry]
 
 
-BACKENDS = ("crf", "camel")
-
-
-def check_backend(backend: str) -> None:
-    """Fail before work starts, with the fix in the message: an unknown backend, or camel-tools'
-    model not installed (the worker would otherwise find out inside its enrichment processes)."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown NER backend {backend!r} ({' or '.join(BACKENDS)})")
-    if backend == "camel":
-        from workers.entities.camel import model_dir
-
-        model_dir()
-
-
 class EntityStage:
     name = "entities"
 
     def __init__(self, backend: str = "crf") -> None:
-        check_backend(backend)
-        if backend == "crf":
+        """`backend`: a `--ner-backend` value, see workers/entities/backends.py."""
+        backends = parse(backend)
+        if backends.arabic == "crf":
             from workers.entities.crf import CrfTagger
 
             self.tagger = CrfTagger()
-        elif backend == "camel":
+        else:
             from workers.entities.camel import CamelTagger
 
             self.tagger = CamelTagger()
-        self.backend = f"{self.tagger.name} + gazetteer"
+        self.others: dict[str, SpacyTagger] = {}
+        for model in backends.spacy_models:
+            from workers.entities.spacy_ner import SpacyTagger
+
+            tagger = SpacyTagger(model)
+            self.others[tagger.language] = tagger
+        names = [self.tagger.name, *(t.name for t in self.others.values()), "gazetteer"]
+        self.backend = " + ".join(names)
         self.gazetteer = gazetteer()
 
     def __call__(self, record: dict[str, Any]) -> None:
-        arabic = record["language"]["code"] == "ar"
+        language = record["language"]["code"]
+        other = None if language == "ar" else self.others.get(language, self.others.get("xx"))
         found: list[Found] = []
         for field in FIELDS:
             value = record.get(field)
-            if value:
-                found.extend(self._arabic(field, value) if arabic else self._gazetteer_only(field, value))
+            if not value:
+                continue
+            if language == "ar":
+                found.extend(self._arabic(field, value))
+            elif other:
+                found.extend(self._model_and_gazetteer(other, field, value))
+            else:
+                found.extend(self._gazetteer_only(field, value))
         _consistent_person_mentions(found)
         countries = {c.country_code for f in found if f.type == "LOC" for c in f.candidates if c.is_country}
         entities = [self._entity(record, f, countries) for f in found]
@@ -122,6 +128,16 @@ class EntityStage:
             return False
         return not normal.startswith(("و", "ف")) or normal in self.gazetteer.names
 
+    def _model_and_gazetteer(self, tagger: SpacyTagger, field: str, value: str) -> list[Found]:
+        """The spaCy model's entities, plus gazetteer names it missed."""
+        found = []
+        for start, end, entity_type in tagger.spans(value):
+            tokens = [Token(t.text, t.start + start, t.end + start) for t in tokenize(value[start:end])]
+            if tokens:
+                found.append(self._found(field, tokens, entity_type))
+        covered = set().union(*map(_characters, found))
+        return found + [f for f in self._gazetteer_only(field, value) if not covered & _characters(f)]
+
     def _gazetteer_only(self, field: str, value: str) -> list[Found]:
         tokens = tokenize(value)
         script = "ar" if any("\u0600" <= t.text[0] <= "\u06ff" for t in tokens) else "en"
@@ -170,6 +186,10 @@ class EntityStage:
             if rest_normal in names or rest_normal.startswith("ال"):
                 return cut
         return 0
+
+
+def _characters(found: Found) -> set[int]:
+    return set(range(found.tokens[0].start, found.tokens[-1].end))
 
 
 def _consistent_person_mentions(found: list[Found]) -> None:

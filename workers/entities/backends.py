@@ -1,0 +1,53 @@
+"""Which NER backends a `--ner-backend` value names, and whether they can run here.
+
+    crf                          Arabic: the shipped offline CRF (default)
+    camel                        Arabic: camel-tools' BERT NER (needs `camel_data -i ner-arabert`)
+    crf,spacy:en_core_web_sm     ... plus a spaCy model for the language it was trained on
+    crf,spacy:/models/xx_ner     ... a model folder; language "xx" serves every non-Arabic text
+
+Other languages get gazetteer entities only unless a spaCy model serves them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ARABIC = ("crf", "camel")
+
+
+class BackendUnavailable(RuntimeError):
+    """A configured backend whose model is not installed; the message says how to install it."""
+
+
+@dataclass(frozen=True)
+class Backends:
+    arabic: str
+    spacy_models: tuple[str, ...] = ()
+
+
+def parse(spec: str) -> Backends:
+    arabic, *others = [part.strip() for part in spec.split(",")]
+    if arabic not in ARABIC:
+        raise ValueError(f"unknown NER backend {arabic!r} for Arabic ({' or '.join(ARABIC)})")
+    models = []
+    for other in others:
+        kind, _, model = other.partition(":")
+        if kind != "spacy" or not model:
+            raise ValueError(f"unknown NER backend {other!r}: expected spacy:<model name or folder>")
+        models.append(model)
+    return Backends(arabic, tuple(models))
+
+
+def check(spec: str) -> None:
+    """Fail before work starts, with the fix in the message (the worker would otherwise find out
+    inside its enrichment processes)."""
+    backends = parse(spec)
+    if backends.arabic == "camel":
+        from workers.entities.camel import model_dir
+
+        model_dir()
+    if backends.spacy_models:
+        from workers.entities.spacy_ner import SpacyTagger
+
+        for model in backends.spacy_models:
+            SpacyTagger(model)
