@@ -303,10 +303,13 @@ def eval_language(data: Path, per_set: int, baselines: bool) -> None:
         reports += [lid.run(name, detect, items) for name, detect in lid.baselines().items()]
     sets = list(dict.fromkeys(item.set for item in items))
     click.echo(f"{len(items):,} texts\n" + lid.table(reports, sets))
-    weak = {k: v for k, v in reports[0].per_language.items() if v < 0.99}
-    click.echo(
-        "newsworker below 99%: " + ", ".join(f"{s}/{c} {100 * v:.1f}" for (s, c), v in sorted(weak.items()))
-    )
+    for label, only_weak in (("per language", False), ("below 99%", True)):
+        cells = [
+            f"{s}/{c} {100 * v:.1f}"
+            for (s, c), v in sorted(reports[0].per_language.items())
+            if v < 0.99 or not only_weak
+        ]
+        click.echo(f"newsworker {label}: " + ", ".join(cells))
     confident = [
         lid.correct(i.expected, detections[i.text].code)
         for i in items

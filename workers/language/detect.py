@@ -14,6 +14,7 @@ Mixed text ("an English sentence quoting محمد البرادعي") is judged o
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,8 @@ _ROWS = [
     if line and not line.startswith("#")
 ]
 _WORDS = {language: set(words.split()) for language, words in _ROWS[1:]}  # after the header
+_MARKER_PATTERNS = [(language, re.compile(f"[{letters}]"), weight) for language, letters, weight in _MARKERS]
+_ARTICLE = re.compile(r"(?<!\S)ال")  # words that open with the Arabic article
 _PERSIAN = re.compile("[پچژگکی]")  # not Arabic; shared by Persian, Urdu, Pashto, Kurdish
 _ARABIC = re.compile("[ةىيك]")  # Arabic forms the Persian-family orthographies replace
 _INNER_WAW_WAW = re.compile(r"\Bوو")
@@ -242,8 +245,8 @@ def _with_prior(scores: dict[str, float], words: int) -> dict[str, float]:
 def _arabic_script(text: str) -> tuple[str, float] | None:
     """(language, evidence strength) from letters and function words, or None for the model."""
     scores: dict[str, float] = {}
-    for language, letters, weight in _MARKERS:
-        hits = sum(text.count(ch) for ch in letters)
+    for language, letters, weight in _MARKER_PATTERNS:
+        hits = len(letters.findall(text))
         if hits:
             scores[language] = scores.get(language, 0.0) + weight * hits
     if any(ch in text for ch in "ۇۈۋەۆ"):  # Uyghur's own letters, not Pashto's ې
@@ -258,12 +261,12 @@ def _arabic_script(text: str) -> tuple[str, float] | None:
         language, strength = max(scores.items(), key=lambda item: item[1])
         if strength >= 3.0:  # at least one letter no other candidate uses
             return language, strength
-    words = text.split()
+    words = Counter(text.split())
     for language, vocabulary in _WORDS.items():
-        hits = sum(word in vocabulary for word in words)
+        hits = sum(words[word] for word in vocabulary & words.keys())
         if hits:
             scores[language] = scores.get(language, 0.0) + 3.0 * hits  # a word outweighs letters
-    arabic = len(_ARABIC.findall(text)) + sum(word.startswith("ال") for word in words)
+    arabic = len(_ARABIC.findall(text)) + len(_ARTICLE.findall(text))
     persian = len(_PERSIAN.findall(text))
     scores["ar"] = scores.get("ar", 0.0) + arabic
     if persian and not arabic:  # shared with Urdu and Pashto: presence, not count
