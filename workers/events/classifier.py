@@ -10,6 +10,7 @@ all of it and `newsworker eval events` reports k-fold cross-validated scores of 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -104,7 +105,10 @@ def cross_validated(name: str, texts: list, tokens: list, labels: list, folds: i
     counts = {label: list(labels).count(label) for label in set(labels)}
     # A class seen once cannot be split; it stays in training only.
     strata = np.array([str(label) if counts[label] > 1 else "__rare__" for label in labels])
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, strata):
+    with warnings.catch_warnings():  # the rare stratum may hold one row: it then trains in every fold
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        splits = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, strata))
+    for train, test in splits:
         model = SentenceClassifier(language, c).fit(
             [texts[i] for i in train], [tokens[i] for i in train], list(y[train])
         )
