@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import SEED_TXT
 from workers.events.ontology import PLOVER_TYPES, acled_types, cameo_roots, lexicon
-from workers.events.stage import EventStage
+from workers.events.stage import EventStage, lexicon_events
 from workers.pipeline import default_pipeline
 from workers.records import decode_article, read_inputs, schema_errors
 
@@ -128,3 +128,16 @@ def test_lexicon_agrees_with_the_ontology():
             assert trigger.plover in PLOVER_TYPES
             assert trigger.acled is None or trigger.acled in codes
             assert trigger.plover in cameo_roots()[trigger.cameo], (trigger, cameo_roots()[trigger.cameo])
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger"),
+    [
+        ("اعتصم عشرات المواطنين مساء أمس أمام الضريح في وسط بيروت", "اعتصم"),  # sit-in verb
+        ("ويعتصم الاف المتظاهرين داخل مجمع يضم مقر الحكومة", "ويعتصم"),
+        ("أضرب العرب في اسرائيل امس احتجاجا على رفض القضاء", "أضرب"),  # strike verb
+    ],
+)
+def test_arabic_protest_verbs(text, trigger):
+    events = [e for e in lexicon_events(text, "ar") if e["plover"]["type"] == "PROTEST"]
+    assert [e["trigger"]["text"] for e in events] == [trigger]
