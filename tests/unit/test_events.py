@@ -109,6 +109,26 @@ def test_fatalities_are_read_from_the_text():
     assert [e["fatalities"] for e in record["events"] if e["plover"]["type"] == "ASSAULT"] == [6]
 
 
+@pytest.mark.parametrize(
+    ("text", "dead"),
+    [  # sentences of the OEDA dev data and their like
+        ("الى ذلك قتلت قوات الامن الباكستانية ستة متشددين في غارة", 6),  # number word after the verb
+        ("قال مسؤولون إن أربعة من حراس الأمن الأفغان قتلوا في هجوم انتحاري", 4),  # before it
+        ("أعلنت الشرطة مقتل ثلاثة أشخاص وإصابة ستة آخرين بجروح في انفجار سيارة مفخخة", 3),
+        ("ان «شخصين قتلا واصيب حوالي تسعة اخرين بجروح جراء هجوم انتحاري", 2),  # dual; 9 are wounded
+        ("اعلن مصدر من شرطة النجف مقتل شخص إثر انفجار عبوة ناسفة", 1),
+        ("روسيا 24 مارس (آذار) 2001 مقتل شرطيين في انفجار سيارة مفخخة", 2),  # not the date, not the year
+        ("ادى الهجوم الى مقتل حسام حرب «32 عاماً» في غارة", None),  # an age is no death toll
+        ("The bomber blew himself up in Kabul, killing seven people and wounding twelve.", 7),
+        ("Twelve people were injured and 2 killed in the shelling.", 2),
+    ],
+)
+def test_death_tolls_in_words_and_duals(text, dead):
+    language = "en" if text.isascii() else "ar"
+    events = [e for e in lexicon_events(text, language) if e["plover"]["type"] == "ASSAULT"]
+    assert events and {e["fatalities"] for e in events} == {dead}
+
+
 def test_negated_and_hypothetical_events_are_flagged():
     denied = enrich("The ministry said the army did not shell the village.")
     assert [e["negated"] for e in denied["events"] if e["plover"]["type"] == "ASSAULT"] == [True]

@@ -53,6 +53,12 @@ def acled_types() -> dict[str, tuple[str, str]]:
 
 
 @cache
+def number_words() -> dict[str, int]:
+    """Number words of English and Arabic news prose -> value (numbers.tsv)."""
+    return {r["word"]: int(r["value"]) for r in _rows("numbers.tsv")}
+
+
+@cache
 def cameo_roots() -> dict[str, set[str]]:
     """Two-digit CAMEO root -> the PLOVER types it maps to (CAMEO2PLOVER-2021)."""
     roots: dict[str, set[str]] = {}
