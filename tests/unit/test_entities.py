@@ -79,6 +79,8 @@ def test_proclitics_are_trimmed_from_names_but_not_from_names_that_start_alike()
     record = enrich(text="زار الوفد وموسكو وواشنطن ثم عاد إلى بغداد.")
     texts = {e["text"] for e in record["entities"]}
     assert "موسكو" in texts and "واشنطن" in texts and "بغداد" in texts
+    record = enrich(text="وقال الوزير لروسيا دور في لبنان وليبيا.")  # ل: "to Russia"; لبنان is whole
+    assert {e["text"] for e in record["entities"]} >= {"روسيا", "لبنان"}
     assert key("وموسكو") == key("موسكو")
 
 

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 FIELDS = ("title", "text")
 TYPE_NAMES = {"PERS": "PER", "PER": "PER", "LOC": "LOC", "ORG": "ORG", "MISC": "MISC"}
-# Conjunction and preposition letters that may precede a name inside one token (وموسكو, وبغداد).
-_PROCLITIC_LETTERS = ("و", "ف", "ب", "ك")
+# Conjunction and preposition letters that may precede a name inside one token (وموسكو, وبغداد, لروسيا).
+_PROCLITIC_LETTERS = ("و", "ف", "ب", "ك", "ل")
 # Place nouns in construct with a name: "بلدة عقيربات", "ريف حماة", "مدينة دير الزور".
 PLACE_NOUNS = {key(w) for w in ("مدينة", "بلدة", "قرية", "ريف", "محافظة", "مخيم", "حي", "بلدات", "قرى")}
 
