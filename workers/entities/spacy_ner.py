@@ -24,6 +24,9 @@ LABELS = {
     "LANGUAGE": "MISC",
     "MISC": "MISC",
 }
+# spaCy refuses texts over 1M characters and its NER needs memory in proportion to length; news
+# paragraphs are short, so long texts go through in pieces cut at line or word breaks.
+CHUNK_CHARS = 100_000
 # Components that never help entity recognition; excluding them makes loading and tagging faster.
 _UNUSED = ["lemmatizer", "textcat", "textcat_multilabel", "senter", "sentencizer"]
 
@@ -50,6 +53,25 @@ class SpacyTagger:
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, type) character spans of `text`, in our entity types."""
+        pieces = chunks(text)
+        docs = self.nlp.pipe(piece for _, piece in pieces)
         return [
-            (e.start_char, e.end_char, LABELS[e.label_]) for e in self.nlp(text).ents if e.label_ in LABELS
+            (offset + e.start_char, offset + e.end_char, LABELS[e.label_])
+            for (offset, _), doc in zip(pieces, docs, strict=True)
+            for e in doc.ents
+            if e.label_ in LABELS
         ]
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
+    """(offset, piece) of at most `size` characters, cut after a newline or else a space."""
+    pieces, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = text.rfind("\n", start, end)
+            cut = cut if cut > start else text.rfind(" ", start, end)
+            end = cut + 1 if cut > start else end
+        pieces.append((start, text[start:end]))
+        start = end
+    return pieces
