@@ -3,8 +3,8 @@
 Arabic text goes through the NER backend (offline CRF by default, camel-tools' BERT on request);
 curated actors and countries the backend missed are added from the gazetteer. Other languages get
 a spaCy model's entities when one serves them (optional), else gazetteer entities only (no
-Arabic-model guesses). Every span is cut from token offsets, so
-`record[field][start:end] == text` always holds.
+Arabic-model guesses). Every span is cut from token offsets, so `record[field][start:end] == text`
+always holds.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ _WORDS = "|".join(sorted(number_words(), key=len, reverse=True))
 # Digits, or a number word that is not the unit of a teen ("ثلاثة عشر").
 _NUMBER = rf"[0-9\u0660-\u0669]+(?:[.,][0-9\u0660-\u0669]+)?|(?<!\w)(?:{_WORDS})(?!\w)(?!\s+عشرة?\b)"
 _QUANTITY = re.compile(
-    rf"(?:(?:أكثر من|اكثر من|نحو|حوالي|more than|at least|about)\s+)?({_NUMBER})\s+(\w+(?:\s+\w+)?)"
+    rf"(?:(?:أكثر من|اكثر من|نحو|حوالي|more than|at least|about)\s+)?({_NUMBER})\s+(\w+(?:\s+\w+)?)", re.I
 )
 # Fatalities: a number right after a killing word ("قتلت ... ستة متشددين", "killed at least 5"),
 # or right before one ("أربعة من حراس الأمن قتلوا", "7 people were killed"), never a number of
