@@ -79,6 +79,11 @@ def test_seed_events_validate_and_offsets_are_exact(seed):
         ("A suicide bomber blew himself up at a checkpoint in Kabul, killing 6 people.", "Suicide bomb"),
         ("Government troops recaptured the town from the rebels.", "Government regains territory"),
         ("Police arrested 12 people after the raid.", "Arrests"),
+        ("Soldiers found an arms cache and unexploded shells in the village.", "Disrupted weapons use"),
+        ("The bomb disposal squad was called to the market.", "Disrupted weapons use"),
+        ("The militants set up camp in the hills above the town.", "Headquarters or base established"),
+        ("The two rebel factions merged under one commander.", "Change to group/activity"),
+        ("The sides carried out a prisoner exchange on Friday.", "Agreement"),
     ],
 )
 def test_english_lexicon_follows_the_acled_codebook(text, sub_event_type):
