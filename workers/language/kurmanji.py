@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 WORDS = Path(__file__).resolve().parent.parent / "data" / "language" / "kmr_words.txt"
-# Ezafe, plural, indefinite and oblique endings, longest first so "ekê" is tried before "ê".
+# Ezafe, plural, indefinite and oblique endings; every one that fits is tried.
 _ENDINGS = "a ê î e an in ên ek ya yê eke ekê ekî eka iya iyê yên"
-SUFFIXES = tuple(sorted(_ENDINGS.split(), key=len, reverse=True))
+SUFFIXES = tuple(_ENDINGS.split())
 PREFIXES = ("di", "bi", "ne", "na", "bê")  # present, subjunctive and negative verb prefixes
 MIN_STEM = 3
 HEADER = "# klpt Kurmanji lexicon + stop words (CC BY-SA 4.0, Sina Ahmadi); `newsworker train language`"
