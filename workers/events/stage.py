@@ -78,7 +78,7 @@ _PERSON = r"(?:شخص|جندي|شرطي|مدني|مسلح|عسكري|مواطن|
 _FATAL_ONE_OR_TWO = re.compile(
     rf"(?<!\w)[وف]?(?:مقتل|قتل|مصرع)\s+{_PERSON}(ين|ان)?(?!\w)|(?<!\w){_PERSON}(ين|ان)\s+قتل"
 )
-_KILLING = re.compile(r"قتل|مقتل|قتلى|قتيل|مصرع|kill|dead|death|fatalit", re.I)
+_KILLING = re.compile(_KILL, re.I)  # the cheap test before the toll patterns
 
 
 @dataclass

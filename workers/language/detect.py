@@ -99,7 +99,7 @@ _KURMANJI = re.compile(
     r"|xw",
     re.IGNORECASE,
 )
-_LATIN_WORD = re.compile(r"[^\W\d_]+")
+WORD = re.compile(r"[^\W\d_]+")  # a run of letters
 # Every word in the Kurmanji word list: a vote, not a verdict ("ve sosyal" is Turkish too).
 KURMANJI_VOCABULARY_VOTE = 0.8
 _KURMANJI_CONSONANTS = re.compile("[şxwq]")  # with ê/î/û: neither French nor Turkish
@@ -183,7 +183,7 @@ class LanguageStage:
             )
         ):  # Kurmanji's own words and letters decide, whatever the prior says
             scores["kmr"] = max(0.9, *scores.values()) + 1e-6  # wins ties too
-        elif script == "Latn" and kurmanji.all_known(_LATIN_WORD.findall(own)):
+        elif script == "Latn" and kurmanji.all_known(WORD.findall(own)):
             scores["kmr"] = scores.get("kmr", 0.0) + KURMANJI_VOCABULARY_VOTE
         code, confidence = max(scores.items(), key=lambda item: item[1])
         if allowed and len(allowed) == 1:

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from workers.language.detect import WORD
+
 NEWS = {
     "ar": "arb",
     "fa": "pes_1",
@@ -44,7 +46,6 @@ NEWS = {
 }
 ARABIC_SCRIPT = {"fa": "pes_1", "ur": "urd", "ps": "pbu", "ug": "uig_arab"}
 SENTENCE_END = re.compile(r"(?<=[.!?؟।。;])\s*")
-WORD = re.compile(r"[^\W\d_]+")
 # Labels that name the same language (detectors differ in code sets and dialect splits).
 SAME = {
     "ar": {"ar", "arz", "ary", "apc", "acm", "arb"},
