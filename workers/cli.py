@@ -30,36 +30,40 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
 @click.option("-o", "--output", type=click.File("wb"), default="-", help="Enriched JSONL (default stdout).")
 @click.option("--dead-letters", type=click.File("wb"), help="Also write dead letters here (JSONL).")
 @config.options("max_record_bytes", "ner_backend")
 def enrich(paths: tuple[Path, ...], output, dead_letters, **flags) -> None:
-    """Enrich .txt / JSONL articles offline (stdin when no PATH): the same core as the worker."""
+    """Enrich .txt / JSONL / .jsonl.gz articles offline (stdin: no PATH or `-`), with the worker's core."""
     from workers.processing import process
-    from workers.records import expand_paths, read_inputs
+    from workers.records import InputError, expand_paths, read_inputs
 
     settings = Settings.from_env(**flags)
     _check_backend(settings)
     files = expand_paths(tuple(map(str, paths))) if paths else [None]
     enriched = dead = 0
     bar = tqdm(unit=" articles", disable=not sys.stderr.isatty(), file=sys.stderr)
-    for path in files:
-        for item in read_inputs(path):
-            outcome = process(
-                item.payload, item.source, settings.max_record_bytes, ner_backend=settings.ner_backend
-            )
-            if outcome.dead:
-                dead += 1
-                letter = orjson.loads(outcome.value)
-                click.echo(f"{item.file}:{item.line}: {outcome.reason}: {letter['error']}", err=True)
-                if dead_letters:
-                    dead_letters.write(outcome.value + b"\n")
-            else:
-                enriched += 1
-                output.write(outcome.value + b"\n")
-            bar.update()
-    bar.close()
+    try:
+        for path in files:
+            for item in read_inputs(path):
+                outcome = process(
+                    item.payload, item.source, settings.max_record_bytes, ner_backend=settings.ner_backend
+                )
+                if outcome.dead:
+                    dead += 1
+                    letter = orjson.loads(outcome.value)
+                    click.echo(f"{item.file}:{item.line}: {outcome.reason}: {letter['error']}", err=True)
+                    if dead_letters:
+                        dead_letters.write(outcome.value + b"\n")
+                else:
+                    enriched += 1
+                    output.write(outcome.value + b"\n")
+                bar.update()
+    except InputError as exc:
+        raise click.ClickException(f"{exc} (enriched {enriched}, dead-lettered {dead} before it)") from None
+    finally:
+        bar.close()
     click.echo(f"enriched {enriched}, dead-lettered {dead}", err=True)
 
 
@@ -101,14 +105,15 @@ def _check_backend(settings: Settings) -> None:
 )
 @config.options("raw_topic", *KAFKA_SETTINGS)
 def replay(paths: tuple[str, ...], topic: str | None, rate: float, loops: int, **flags) -> None:
-    """Replay .txt / JSONL article files into Kafka, keyed by article id."""
+    """Replay .txt / JSONL (.jsonl.gz) article files, or stdin as `-`, into Kafka, keyed by article id."""
+    from workers.records import InputError
     from workers.replay import ReplayError
     from workers.replay import replay as run_replay
 
     settings = Settings.from_env(**flags)
     try:
         sent = run_replay(paths, settings, topic, rate, loops, progress=sys.stderr.isatty())
-    except (ReplayError, FileNotFoundError) as exc:
+    except (ReplayError, InputError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"replayed {sent} articles to {topic or settings.raw_topic}")
 

@@ -6,6 +6,7 @@ The JSON Schemas in `schemas/` are the single source of truth; this module only 
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import sys
 from collections.abc import Iterator
@@ -108,28 +109,40 @@ class Input:
         return {"file": self.file, "line": self.line}
 
 
+class InputError(ValueError):
+    """An input file that cannot be read as articles (not a bad record: those are dead-lettered)."""
+
+
 def read_inputs(path: Path | None) -> Iterator[Input]:
-    """Records of a `.txt` article file or a JSONL file (stdin when `path` is None)."""
+    """Records of a `.txt` article file or a JSONL file, gzipped or not (stdin when `path` is None)."""
     if path is not None and path.suffix == ".txt":
         article = article_from_txt(path.read_text(encoding="utf-8"))
         yield Input(orjson.dumps(article), str(path), 1)
         return
     name = "<stdin>" if path is None else str(path)
-    stream = nullcontext(sys.stdin.buffer) if path is None else path.open("rb")
-    with stream as lines:
-        for number, line in enumerate(lines, start=1):
-            line = line.rstrip(b"\r\n")
-            if line.strip():
-                yield Input(line, name, number)
+    opener = gzip.open if path is not None and path.suffix == ".gz" else open
+    try:
+        with nullcontext(sys.stdin.buffer) if path is None else opener(path, "rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                line = line.rstrip(b"\r\n")
+                if line.strip():
+                    yield Input(line, name, number)
+    except (OSError, EOFError) as exc:  # a corrupt or truncated .gz, an unreadable file
+        raise InputError(f"{name}: cannot be read: {exc}") from None
 
 
-def expand_paths(paths: tuple[str, ...]) -> list[Path]:
-    """Files named directly, and the `.txt` / `.jsonl` / `.json` files of named directories."""
-    found: list[Path] = []
+INPUT_SUFFIXES = (".txt", ".jsonl", ".json", ".jsonl.gz")
+
+
+def expand_paths(paths: tuple[str, ...]) -> list[Path | None]:
+    """Files named directly, the article files of named directories, and None for `-` (stdin)."""
+    found: list[Path | None] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix in {".txt", ".jsonl", ".json"}))
+        if raw == "-":
+            found.append(None)
+        elif path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.name.endswith(INPUT_SUFFIXES)))
         elif path.exists():
             found.append(path)
         else:

@@ -19,7 +19,7 @@ class ReplayError(ValueError):
     """A malformed input file; the message names the file and line."""
 
 
-def articles(paths: list[Path], loops: int = 1) -> Iterator[tuple[bytes, bytes]]:
+def articles(paths: list[Path | None], loops: int = 1) -> Iterator[tuple[bytes, bytes]]:
     """(key, value) pairs; pass k > 0 of a loop gives ids a `~k` suffix so every record is new."""
     for k in range(loops):
         for path in paths:
@@ -47,6 +47,8 @@ def replay(
 ) -> int:
     """Send every article; returns how many the broker acknowledged. Raises on any failure."""
     paths = expand_paths(raw_paths)
+    if None in paths and loops > 1:
+        raise ReplayError("--loop reads the input again: name files, not - (stdin can be read once)")
     producer = KafkaProducer(
         **client_config(settings),
         acks="all",

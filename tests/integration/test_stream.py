@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import gzip
+import io
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -138,6 +141,17 @@ def test_replay_names_file_and_line_of_malformed_input(settings, tmp_path):
     bad.write_text('{"id": "1", "text": "fine"}\n{"id": "2", "text": broken}\n', encoding="utf-8")
     with pytest.raises(ReplayError, match=rf"{bad}:2: invalid JSON"):
         replay((str(bad),), settings)
+
+
+def test_replay_reads_gzip_archives_and_stdin(settings, tmp_path, monkeypatch):
+    lines = ANT_SAMPLE.read_bytes().splitlines()[:5]
+    archive = tmp_path / "archive.jsonl.gz"
+    archive.write_bytes(gzip.compress(b"\n".join(lines[:3]) + b"\n"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\n".join(lines[3:]) + b"\n")))
+    assert replay((str(archive), "-"), settings) == 5
+    ids = [orjson.loads(line)["id"] for line in lines]
+    received = read_topic(settings, settings.raw_topic, until=ids, timeout=60)
+    assert set(received) == set(ids)
 
 
 def _version() -> str:

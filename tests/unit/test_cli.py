@@ -1,3 +1,5 @@
+import gzip
+
 import orjson
 from click.testing import CliRunner
 
@@ -39,3 +41,26 @@ def test_enrich_names_a_missing_file():
 def test_config_markdown_lists_every_env_var():
     result = CliRunner().invoke(main, ["config", "--markdown"])
     assert "NEWSWORKER_BOOTSTRAP_SERVERS" in result.output and "NEWSWORKER_ENRICH_PROCESSES" in result.output
+
+
+def test_enrich_reads_gzipped_jsonl_and_dash_as_stdin(tmp_path):
+    lines = (SEEDS / "ant-sample.jsonl").read_bytes().splitlines()[:3]
+    archive = tmp_path / "archive.jsonl.gz"
+    archive.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
+    result = CliRunner().invoke(main, ["enrich", str(tmp_path), "-"], input=lines[0] + b"\n")
+    assert result.exit_code == 0, result.output
+    ids = [orjson.loads(line)["id"] for line in result.stdout_bytes.splitlines()]
+    assert ids == [orjson.loads(line)["id"] for line in [*lines, lines[0]]]
+
+
+def test_enrich_names_a_corrupt_gzip_file(tmp_path):
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(gzip.compress(b'{"text": "x"}\n' * 100)[:40])
+    result = CliRunner().invoke(main, ["enrich", str(broken)])
+    assert result.exit_code == 1
+    assert f"{broken}: cannot be read" in result.output
+
+
+def test_replay_refuses_to_loop_over_stdin():
+    result = CliRunner().invoke(main, ["replay", "-", "--loop", "2"], input=b"{}\n")
+    assert result.exit_code == 1 and "stdin can be read once" in result.output

@@ -84,6 +84,43 @@ def test_proclitics_are_trimmed_from_names_but_not_from_names_that_start_alike()
     assert key("وموسكو") == key("موسكو")
 
 
+def test_curated_actor_wins_over_the_model_type():
+    # The CRF reads a lone ترامب as a place; the curated alias knows it is the person.
+    record = enrich(title="نتنياهو : ترامب صديق حقيقي لإسرائيل", text="")
+    [trump] = [e for e in record["entities"] if e["text"] == "ترامب"]
+    assert (trump["type"], trump["link"]["id"]) == ("PER", "per/donald-trump")
+
+
+@pytest.mark.parametrize(
+    ("text", "short", "person"),
+    [
+        (
+            "استقبل الرئيس التونسي قيس سعيد وزير الخارجية الفرنسي. وقال سعيد إن تونس ترفض التدخل.",
+            "سعيد",
+            "per/kais-saied",
+        ),
+        (
+            "قال الرئيس السوري بشار الأسد إن الحرب انتهت. وأضاف الأسد أن الجيش سيواصل عملياته.",
+            "الأسد",
+            "per/bashar-al-assad",
+        ),
+    ],
+    ids=["saied", "assad"],
+)
+def test_surname_after_a_linked_full_name_links_to_that_person(text, short, person):
+    # سعيد and الأسد are no aliases on their own (a common name, "the lion"); after the full name
+    # in the same article they are that person.
+    mentions = [e for e in enrich(title="", text=text)["entities"] if e["text"] == short]
+    assert mentions and all(e["type"] == "PER" and e["link"]["id"] == person for e in mentions)
+
+
+def test_surname_shared_by_two_people_stays_unlinked():
+    text = "التقى الرئيس قيس سعيد وزير الخارجية. وقال أحمد سعيد إن اللقاء مهم. وأضاف سعيد أن الزيارة ناجحة."
+    links = {e["text"]: e["link"] for e in enrich(title="", text=text)["entities"] if e["type"] == "PER"}
+    assert links["قيس سعيد"]["id"] == "per/kais-saied"
+    assert "أحمد سعيد" in links and links["سعيد"] is None
+
+
 def test_context_country_picks_the_right_moscow():
     entries = gazetteer().candidates(["موسكو"])
     assert {e.country_code for e in entries} >= {"RU", "US"}

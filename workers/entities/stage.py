@@ -150,8 +150,15 @@ class EntityStage:
         return found
 
     def _found(self, field: str, tokens: list[Token], entity_type: str) -> Found:
-        candidates = [c for c in self.gazetteer.candidates([t.text for t in tokens]) if c.type == entity_type]
-        return Found(field, tokens, entity_type, candidates)
+        candidates = self.gazetteer.candidates([t.text for t in tokens])
+        typed = [c for c in candidates if c.type == entity_type]
+        curated = [c for c in candidates if c.kb == "newsworker"]
+        if not typed and curated:
+            # The curated aliases are unambiguous by design: they know better than the model
+            # (ترامب tagged LOC is the person Donald Trump).
+            entity_type = max(curated, key=rank).type
+            typed = [c for c in curated if c.type == entity_type]
+        return Found(field, tokens, entity_type, typed)
 
     def _entity(self, record: dict, found: Found, countries: set[str | None]) -> dict[str, Any]:
         value = record[found.field]
@@ -194,8 +201,23 @@ def _characters(found: Found) -> set[int]:
 
 def _consistent_person_mentions(found: list[Found]) -> None:
     """A later mention of part of a person's name ("غودفري" after "أنطوني غودفري") is that person,
-    not a place that happens to share the name."""
+    not a place that happens to share the name. A short form ending like a linked full name
+    ("الأسد" after "بشار الأسد") takes its link when no other full name ends that way."""
     person_words = {key(t.text) for f in found if f.type == "PER" for t in f.tokens}
     for f in found:
         if f.type != "PER" and all(key(t.text) in person_words for t in f.tokens):
             f.type, f.candidates = "PER", []
+    full_names = [f for f in found if f.type == "PER" and len(f.tokens) > 1]
+    for f in found:
+        if f.type != "PER" or f.candidates:
+            continue
+        words = {key(t.text) for t in f.tokens}
+        owners = [
+            full
+            for full in full_names
+            if key(full.tokens[-1].text) in words and words <= {key(t.text) for t in full.tokens}
+        ]
+        # One person only: an unlinked owner ("أحمد سعيد" beside "قيس سعيد") leaves it ambiguous.
+        people = {max(o.candidates, key=rank).id if o.candidates else None for o in owners}
+        if len(people) == 1 and None not in people:
+            f.candidates = owners[0].candidates
