@@ -166,3 +166,25 @@ def test_lexicon_agrees_with_the_ontology():
 def test_arabic_protest_verbs(text, trigger):
     events = [e for e in lexicon_events(text, "ar") if e["plover"]["type"] == "PROTEST"]
     assert [e["trigger"]["text"] for e in events] == [trigger]
+
+
+@pytest.mark.parametrize(
+    ("text", "plover", "flagged"),
+    [
+        # Sentences of the ANT corpus: future verbs, intentions, possibilities and calls come first.
+        ("أنهم سيدخلون يوم الإثنين القادم 06 مارس 2017، في إضراب عام مفتوح", "PROTEST", True),
+        ("ودعا النشطاء إلى تنظيم مظاهرة دعم مساء اليوم في ميدان التحرير", "PROTEST", True),
+        ("حذرت الولايات المتحدة الكويت من احتمال تعرضها لاعتداء إرهابي", "ASSAULT", True),
+        ("إن الولايات المتحدة ستنسحب من اتفاقية باريس لمكافحة تغير المناخ", "AGREE", True),
+        ("ونفى المتحدث أن يكون الجيش قد قصف القرية", "ASSAULT", True),  # نفى in its keyed form
+        # Words that only look like سـ + a verb, and places, flag nothing.
+        ("أسفر انفجار سيارة مفخخة أمام أحد المساجد عن إصابة 6 أشخاص", "ASSAULT", False),
+        ("معتمد سيدي بوعلي ينفي الاعتداء على أستاذة", "ASSAULT", False),
+        ("شهدت ساحات المسجد الأقصى اليوم مواجهات بين المصلين والشرطة", "ASSAULT", False),
+        ("وأكد أن 50 ألف شخص شاركوا في مظاهرة السبت في العاصمة", "PROTEST", False),
+    ],
+    ids=["future-verb", "call", "possibility", "future-agreement", "denied", "car", "place", "squares", "past"],
+)
+def test_events_still_to_come_are_flagged(text, plover, flagged):
+    [event] = [e for e in lexicon_events(text, "ar") if e["plover"]["type"] == plover]
+    assert (event["negated"] or event["hypothetical"]) is flagged

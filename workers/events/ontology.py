@@ -59,6 +59,16 @@ def number_words() -> dict[str, int]:
 
 
 @cache
+def cue_words() -> dict[tuple[str, str], set[str]]:
+    """(language, kind) -> words in matching form that flag an event: negation, hypothetical, not_yet
+    (cues.tsv)."""
+    cues: dict[tuple[str, str], set[str]] = {}
+    for r in _rows("cues.tsv"):
+        cues.setdefault((r["language"], r["kind"]), set()).add(pattern_key(r["word"], r["language"]))
+    return cues
+
+
+@cache
 def cameo_roots() -> dict[str, set[str]]:
     """Two-digit CAMEO root -> the PLOVER types it maps to (CAMEO2PLOVER-2021)."""
     roots: dict[str, set[str]] = {}
