@@ -149,7 +149,7 @@ def test_lexicon_agrees_with_the_ontology():
     codes = set(acled_types())
     for language in ("ar", "en"):
         _, triggers = lexicon(language)
-        for trigger in triggers:
+        for trigger in filter(None, triggers):
             assert trigger.plover in PLOVER_TYPES
             assert trigger.acled is None or trigger.acled in codes
             assert trigger.plover in cameo_roots()[trigger.cameo], (trigger, cameo_roots()[trigger.cameo])
@@ -183,8 +183,36 @@ def test_arabic_protest_verbs(text, trigger):
         ("شهدت ساحات المسجد الأقصى اليوم مواجهات بين المصلين والشرطة", "ASSAULT", False),
         ("وأكد أن 50 ألف شخص شاركوا في مظاهرة السبت في العاصمة", "PROTEST", False),
     ],
-    ids=["future-verb", "call", "possibility", "future-agreement", "denied", "car", "place", "squares", "past"],
+    ids=[
+        "future-verb",
+        "call",
+        "possibility",
+        "future-agreement",
+        "denied",
+        "car",
+        "place",
+        "squares",
+        "past",
+    ],
 )
 def test_events_still_to_come_are_flagged(text, plover, flagged):
     [event] = [e for e in lexicon_events(text, "ar") if e["plover"]["type"] == plover]
     assert (event["negated"] or event["hypothetical"]) is flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("نظم المحتجون تظاهرة أمام البرلمان للمطالبة بالتشغيل", ("PROTEST", "demo")),
+        # ANT sentences: in Maghrebi usage a تظاهرة with a festival around it is no demonstration.
+        ("انطلاق الدورة الثانية من تظاهرة صوت الصحراء بحضور فنانين عالميين", None),
+        ("وأكد التزام الوزارة بإعطاء دفع للتظاهرات الثقافية في الجهات الداخلية", None),
+        ("وانتشرت شرطة مكافحة الشغب في الشوارع", None),  # riot police, no riot
+        ("استهدفت مسيرة إسرائيلية سيارة في جنوب لبنان", ("ASSAULT", "drone")),  # a drone, not a march
+        ("خرجت مسيرة سلمية في وسط العاصمة", ("PROTEST", "demo")),
+    ],
+    ids=["protest", "festival", "cultural", "riot-police", "drone", "march"],
+)
+def test_trigger_words_in_another_sense(text, expected):
+    found = [(e["plover"]["type"], e["plover"]["mode"]) for e in lexicon_events(text, "ar")]
+    assert found == ([expected] if expected else [])

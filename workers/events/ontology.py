@@ -39,6 +39,8 @@ class Trigger:
     cameo: str
     acled: str | None  # CASE-2021 code of the ACLED sub-event type
     weight: float
+    # Sentence words that show the trigger word in another sense (guards.tsv): then no event.
+    not_near: frozenset[str] = frozenset()
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -89,12 +91,26 @@ def pattern_key(pattern: str, language: str) -> str:
 
 
 @cache
-def lexicon(language: str) -> tuple[PhraseMatcher, list[Trigger]]:
-    patterns, triggers = [], []
+def lexicon(language: str) -> tuple[PhraseMatcher, list[Trigger | None]]:
+    """One matcher over the triggers and the phrase guards of guards.tsv (entries None: a phrase
+    that holds a trigger word in another sense, so no event); context guards become `not_near`."""
+    near: dict[str, frozenset[str]] = {}
+    patterns: list[str] = []
+    triggers: list[Trigger | None] = []
+    for row in _rows("guards.tsv"):
+        if row["lang"] != language:
+            continue
+        pattern = pattern_key(row["pattern"], language)
+        if row["near"] == "-":
+            patterns.append(pattern)
+            triggers.append(None)
+        else:
+            near[pattern] = frozenset(pattern_key(w, language) for w in row["near"].split("|"))
     for row in _rows("triggers.tsv"):
         if row["lang"] != language:
             continue
-        patterns.append(pattern_key(row["pattern"], language))
+        pattern = pattern_key(row["pattern"], language)
+        patterns.append(pattern)
         triggers.append(
             Trigger(
                 row["plover"],
@@ -102,6 +118,7 @@ def lexicon(language: str) -> tuple[PhraseMatcher, list[Trigger]]:
                 row["cameo"],
                 None if row["acled"] == "-" else row["acled"],
                 float(row["weight"]),
+                near.get(pattern, frozenset()),
             )
         )
     return PhraseMatcher(patterns), triggers

@@ -107,6 +107,8 @@ class EventStage:
             best: dict[str, _Hit] = {}
             for span in matcher.scan(keys):
                 trigger = triggers[span.pattern]
+                if trigger is None or not trigger.not_near.isdisjoint(keys):
+                    continue  # guarded (guards.tsv): the trigger word in another sense
                 held = best.get(trigger.plover)
                 if held is None or trigger.weight > held.trigger.weight:
                     best[trigger.plover] = _Hit(trigger, sentence[span.first : span.last], span.first)
