@@ -216,3 +216,16 @@ def test_events_still_to_come_are_flagged(text, plover, flagged):
 def test_trigger_words_in_another_sense(text, expected):
     found = [(e["plover"]["type"], e["plover"]["mode"]) for e in lexicon_events(text, "ar")]
     assert found == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "counted"),
+    [
+        ("قتل 5 أشخاص في قصف على المدينة", "ar", ["5 أشخاص"]),
+        ("قتل 3 جنود وجرح آخرون في اشتباكات", "ar", ["3 جنود"]),
+        ("Shelling killed 6 people in Kabul.", "en", ["6 people"]),
+    ],
+)
+def test_quantities_stop_before_a_preposition_or_conjunction(text, language, counted):
+    [event] = [e for e in lexicon_events(text, language) if e["plover"]["type"] == "ASSAULT"]
+    assert [q["text"] for q in event["quantities"]] == counted

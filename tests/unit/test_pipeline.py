@@ -1,4 +1,6 @@
 import orjson
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ANT_SAMPLE, SEED_TXT
 from workers.pipeline import Pipeline, default_pipeline
@@ -71,3 +73,44 @@ def test_a_failing_stage_costs_one_record_not_the_process():
     letter = orjson.loads(out.value)
     assert "ZeroDivisionError: boom" in letter["error"]
     assert letter["payload"] == '{"text": "x"}'
+
+
+NEWS_PIECES = st.sampled_from(
+    [
+        "قصفت الطائرات الروسية مواقع داعش في دير الزور",
+        "قتل 5 أشخاص في انفجار سيارة مفخخة",
+        "سيدخلون يوم الإثنين القادم في إضراب عام",
+        "ونفى المتحدث أن يكون الجيش قد قصف القرية",
+        "تظاهرة ثقافية",
+        "استهدفت مسيرة إسرائيلية سيارة",
+        "وقال سعيد إن قيس سعيد",
+        "killed seven people and wounding twelve",
+        "Riot police fired tear gas at protesters in Kabul.",
+        "\u064e\u0651ـــ\u200b\u202e",
+        "«",
+        "\n",
+        "أكثر من",
+        "9",
+    ]
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(NEWS_PIECES, st.text(max_size=20)), min_size=1, max_size=10), st.text(max_size=30))
+def test_every_offset_of_every_stage_holds_on_random_news_like_text(pieces, title):
+    text = " ".join(pieces)
+    assume(text.strip())  # the raw schema wants a body; empty ones are dead-lettered, tested elsewhere
+    record = default_pipeline().enrich({"id": "p", "title": title, "text": text}).record
+    assert schema_errors("enriched-article", record) == []
+    for e in record["entities"]:
+        assert record[e["field"]][e["start"] : e["end"]] == e["text"]
+    for event in record["events"]:
+        spans = [event["trigger"], *event["quantities"]]
+        for span in spans:
+            assert record[span["field"]][span["start"] : span["end"]] == span["text"]
+        s = event["sentence"]
+        t = event["trigger"]
+        assert s["field"] == t["field"] and s["start"] <= t["start"] and t["end"] <= s["end"]
+        for ref in (event["actors"]["source"], event["actors"]["target"], event["location"]):
+            if ref is not None:
+                assert record["entities"][ref["entity"]]["text"] == ref["text"]

@@ -40,9 +40,13 @@ FUTURE_WINDOW = 6
 _WORDS = "|".join(sorted(number_words(), key=len, reverse=True))
 # Digits, or a number word that is not the unit of a teen ("ثلاثة عشر").
 _NUMBER = rf"[0-9\u0660-\u0669]+(?:[.,][0-9\u0660-\u0669]+)?|(?<!\w)(?:{_WORDS})(?!\w)(?!\s+عشرة?\b)"
-_QUANTITY = re.compile(
-    rf"(?:(?:أكثر من|اكثر من|نحو|حوالي|more than|at least|about)\s+)?({_NUMBER})\s+(\w+(?:\s+\w+)?)", re.I
+# A counted phrase: the number, its noun, and an adjective when one follows ("9 وحدات مدرعة"), never
+# a preposition or conjunction ("5 أشخاص في", "3 people in").
+_FUNCTION_WORD = (
+    r"(?:في|من|على|إلى|الى|عن|مع|بين|منذ|خلال|بعد|قبل|و\w*|in|on|at|of|from|to|and|with|by|for|after)\b"
 )
+_APPROXIMATELY = r"(?:(?:أكثر من|اكثر من|نحو|حوالي|more than|at least|about)\s+)?"
+_QUANTITY = re.compile(rf"{_APPROXIMATELY}({_NUMBER})\s+(\w+(?:\s+(?!{_FUNCTION_WORD})\w+)?)", re.I)
 # Fatalities: a number right after a killing word ("قتلت ... ستة متشددين", "killed at least 5"),
 # or right before one ("أربعة من حراس الأمن قتلوا", "7 people were killed"), never a number of
 # years, distance or a date; "مقتل شخص" / "مقتل شخصين" state one and two without a digit.
