@@ -188,3 +188,20 @@ def test_one_megabyte_of_arabic_keeps_offsets():
     assert len(record["entities"]) > 1000
     for e in record["entities"]:
         assert text[e["start"] : e["end"]] == e["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "name_en"),
+    [
+        # Names that start with a proclitic-like letter, behind a real proclitic.
+        ("اجتمع وزراء بريطانيا وفرنسا وألمانيا في بروكسل.", "فرنسا", "France"),
+        ("الخلاف بين موسكو وواشنطن يتصاعد.", "واشنطن", "Washington, D.C."),
+        ("دعا إلى السلام بين إسرائيل وفلسطين.", "فلسطين", "Palestinian Territory"),
+        # A name that starts like a conjunction + another name (رانس is Reims) stays whole.
+        ("وقالت وكالة فرانس برس إن الهجوم وقع أمس.", "فرانس برس", "Agence France-Presse"),
+    ],
+    ids=["wa-france", "wa-washington", "wa-palestine", "afp"],
+)
+def test_names_that_start_like_a_proclitic(text, name, name_en):
+    linked = {e["text"]: e["link"] and e["link"]["name_en"] for e in enrich(title="", text=text)["entities"]}
+    assert linked.get(name) == name_en, linked

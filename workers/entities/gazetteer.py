@@ -148,11 +148,17 @@ class Gazetteer:
         words = [token.text for token in tokenize(name)]  # exactly as text will be tokenised
         if not words:
             return
-        table = self.arabic if _ARABIC.search(name) else self.english
-        k = " ".join(key(w) for w in words)
-        if len(k) >= MIN_KEY and entry not in table[k]:
-            table[k].append(entry)
-            self.names.add(" ".join(normalize(w) for w in words))
+        arabic = bool(_ARABIC.search(name))
+        table = self.arabic if arabic else self.english
+        keys = {" ".join(key(w) for w in words)}
+        if arabic:
+            # A name whose first letter looks like a proclitic loses it in its own key (فرنسا ->
+            # رنسا, واشنطن -> اشنطن), but not behind a real one (وفرنسا -> فرنسا): file that key too.
+            keys.add(" ".join([key("و" + words[0]), *(key(w) for w in words[1:])]))
+        for k in keys:
+            if len(k) >= MIN_KEY and entry not in table[k]:
+                table[k].append(entry)
+        self.names.add(" ".join(normalize(w) for w in words))
 
 
 def _country_entry(country: dict) -> Entry:

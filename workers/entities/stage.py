@@ -162,7 +162,7 @@ class EntityStage:
 
     def _entity(self, record: dict, found: Found, countries: set[str | None]) -> dict[str, Any]:
         value = record[found.field]
-        start = found.tokens[0].start + self._proclitic_length(found.tokens[0].text)
+        start = found.tokens[0].start + self._proclitic_length([t.text for t in found.tokens])
         end = found.tokens[-1].end
         text = value[start:end]
         link = None
@@ -179,17 +179,26 @@ class EntityStage:
             "link": link,
         }
 
-    def _proclitic_length(self, word: str) -> int:
+    def _proclitic_length(self, words: list[str]) -> int:
         """Letters of a conjunction/preposition glued to a name (وموسكو -> 1), 0 when the word
-        is itself a name (واشنطن, بغداد) or what follows is not recognisably one."""
+        is itself a name (واشنطن, بغداد; فرانس in فرانس برس, though رانس is Reims) or what follows
+        is not recognisably one."""
         names = self.gazetteer.names
+        word, rest_of_name = words[0], [normalize(w) for w in words[1:]]
+        if " ".join([normalize(word), *rest_of_name]) in names:
+            return 0
+        cuts = [
+            cut
+            for cut in (1, 2)
+            if all(ch in _PROCLITIC_LETTERS for ch in word[:cut]) and len(word) - cut >= 3
+        ]
+        for cut in cuts:  # the whole name known once the letters are cut (وفرانس برس)
+            if " ".join([normalize(word[cut:]), *rest_of_name]) in names:
+                return cut
         if normalize(word) in names:
             return 0
-        for cut in (1, 2):
-            head, rest = word[:cut], word[cut:]
-            if not all(ch in _PROCLITIC_LETTERS for ch in head) or len(rest) < 3:
-                break
-            rest_normal = normalize(rest)
+        for cut in cuts:  # the first word known, or an article-led noun (والجيش السوري)
+            rest_normal = normalize(word[cut:])
             if rest_normal in names or rest_normal.startswith("ال"):
                 return cut
         return 0
