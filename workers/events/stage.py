@@ -105,14 +105,26 @@ class EventStage:
             key=lambda item: item[1]["start"],
         )
         out = []
+        loc_starts = [e["start"] for _, e in entities if e["type"] == "LOC"]
         for sentence in sentence_tokens(value):
             words = [t.text for t in sentence]
             keys = [key(w) if language == "ar" else w.lower() for w in words]
+            spans = matcher.scan(keys)
+            occupy = language == "ar" and any(
+                triggers[s.pattern] and triggers[s.pattern].mode == "occupy" for s in spans
+            )
+            places = _places(sentence, words, loc_starts) if occupy else set()
             best: dict[str, _Hit] = {}
-            for span in matcher.scan(keys):
+            for span in spans:
                 trigger = triggers[span.pattern]
                 if trigger is None or not trigger.not_near.isdisjoint(keys):
                     continue  # guarded (guards.tsv): the trigger word in another sense
+                if (
+                    trigger.mode == "occupy"
+                    and language == "ar"
+                    and not _takes_territory(keys, span.last, places)
+                ):
+                    continue
                 held = best.get(trigger.plover)
                 if held is None or trigger.weight > held.trigger.weight:
                     best[trigger.plover] = _Hit(trigger, sentence[span.first : span.last], span.first)
@@ -299,4 +311,34 @@ def _not_yet(word_key: str) -> bool:
         and word_key[1:] in clusters()
         and word_key != "سينما"
         and word_key not in gazetteer().names
+    )
+
+
+def _places(sentence: list[Token], words: list[str], loc_starts: list[int]) -> set[int]:
+    """Token positions where a place begins: a LOC entity, or a gazetteer place the model missed."""
+    found = {i for i, t in enumerate(sentence) if any(t.start <= s < t.end for s in loc_starts)}
+    return found | {m.first for m in gazetteer().scan(words, "ar") if m.type == "LOC"}
+
+
+_ON = key("على")
+_VERBS = {key(w) for w in ("استعاد", "استعادت", "استعادوا", "سيطر", "سيطرت", "سيطروا")}
+
+
+def _takes_territory(keys: list[str], after: int, places: set[int]) -> bool:
+    """Whether an Arabic "occupy" trigger takes control of a place: its object (the word after it,
+    or after على) is a place name, a territorial noun (cues.tsv) or a count (9 قرى). Where a verb's
+    subject stands between (استعادت وحدات من الجيش ... السيطرة على) the object is out of reach, and
+    the trigger counts as it is."""
+    if after < len(keys) and keys[after] == _ON:
+        after += 1
+    elif keys[after - 1] in _VERBS:
+        return True
+    if after >= len(keys):
+        return False
+    word = keys[after]
+    return (
+        after in places
+        or word in cue_words()[("ar", "territory")]
+        or word.isdigit()
+        or word in number_words()
     )
