@@ -210,8 +210,11 @@ def test_events_still_to_come_are_flagged(text, plover, flagged):
         ("وانتشرت شرطة مكافحة الشغب في الشوارع", None),  # riot police, no riot
         ("استهدفت مسيرة إسرائيلية سيارة في جنوب لبنان", ("ASSAULT", "drone")),  # a drone, not a march
         ("خرجت مسيرة سلمية في وسط العاصمة", ("PROTEST", "demo")),
+        ("وكالة السلامة المعلوماتية تحذّر التونسيين من هجوم إلكتروني", None),  # a cyber attack
+        ("خط الهجوم: نيمار، لويس سواريز، وليونيل ميسي", None),  # a football team's forwards
+        ("الهاشمي الحامدي : تلقيت تهديدات بالقتل", ("THREATEN", None)),  # a death threat, no killing
     ],
-    ids=["protest", "festival", "cultural", "riot-police", "drone", "march"],
+    ids=["protest", "festival", "cultural", "riot-police", "drone", "march", "cyber", "forwards", "threat"],
 )
 def test_trigger_words_in_another_sense(text, expected):
     found = [(e["plover"]["type"], e["plover"]["mode"]) for e in lexicon_events(text, "ar")]
