@@ -213,8 +213,31 @@ def test_events_still_to_come_are_flagged(text, plover, flagged):
         ("وكالة السلامة المعلوماتية تحذّر التونسيين من هجوم إلكتروني", None),  # a cyber attack
         ("خط الهجوم: نيمار، لويس سواريز، وليونيل ميسي", None),  # a football team's forwards
         ("الهاشمي الحامدي : تلقيت تهديدات بالقتل", ("THREATEN", None)),  # a death threat, no killing
+        ("وطالب الحزب الحكومة بالإسراع بتدابير عاجلة", ("REQUEST", None)),
+        ("يطالبون بالإفراج عن المعتقلين", ("REQUEST", None)),
+        # The same letters as nouns: the student, a female student, asylum seekers, the Taliban.
+        ("تأجيل النظر في قضية الطالب فاروق بن خالد", None),
+        ("وصلت إلى الولايات المتحدة بتأشيرة طالبة للحصول على الماجستير", None),
+        ("قالت ألمانيا إنها ستراجع حالات 550 طالب لجوء", None),
+        ("حركة طالبان تتبنى الهجوم", ("ASSAULT", None)),
     ],
-    ids=["protest", "festival", "cultural", "riot-police", "drone", "march", "cyber", "forwards", "threat"],
+    ids=[
+        "protest",
+        "festival",
+        "cultural",
+        "riot-police",
+        "drone",
+        "march",
+        "cyber",
+        "forwards",
+        "threat",
+        "demanded",
+        "demand",
+        "the-student",
+        "a-student",
+        "asylum-seekers",
+        "taliban",
+    ],
 )
 def test_trigger_words_in_another_sense(text, expected):
     found = [(e["plover"]["type"], e["plover"]["mode"]) for e in lexicon_events(text, "ar")]

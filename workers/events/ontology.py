@@ -41,6 +41,7 @@ class Trigger:
     weight: float
     # Sentence words that show the trigger word in another sense (guards.tsv): then no event.
     not_near: frozenset[str] = frozenset()
+    bare: bool = False  # a verb form (pattern "=..."): never the same word with the article
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -109,7 +110,7 @@ def lexicon(language: str) -> tuple[PhraseMatcher, list[Trigger | None]]:
     for row in _rows("triggers.tsv"):
         if row["lang"] != language:
             continue
-        pattern = pattern_key(row["pattern"], language)
+        pattern = pattern_key(row["pattern"].lstrip("="), language)
         patterns.append(pattern)
         triggers.append(
             Trigger(
@@ -119,6 +120,7 @@ def lexicon(language: str) -> tuple[PhraseMatcher, list[Trigger | None]]:
                 None if row["acled"] == "-" else row["acled"],
                 float(row["weight"]),
                 near.get(pattern, frozenset()),
+                row["pattern"].startswith("="),
             )
         )
     return PhraseMatcher(patterns), triggers

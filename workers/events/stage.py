@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from workers.entities.arabic import key
+from workers.entities.arabic import key, normalize, split_proclitics
 from workers.entities.features import clusters
 from workers.entities.gazetteer import gazetteer
 from workers.entities.tokens import Token, sentence_tokens
@@ -119,6 +119,8 @@ class EventStage:
                 trigger = triggers[span.pattern]
                 if trigger is None or not trigger.not_near.isdisjoint(keys):
                     continue  # guarded (guards.tsv): the trigger word in another sense
+                if trigger.bare and _has_article(words[span.first]):
+                    continue  # الطالب is the student, not "demanded"
                 if (
                     trigger.mode == "occupy"
                     and language == "ar"
@@ -319,6 +321,10 @@ def _places(sentence: list[Token], words: list[str], loc_starts: list[int]) -> s
     """Token positions where a place begins: a LOC entity, or a gazetteer place the model missed."""
     found = {i for i, t in enumerate(sentence) if any(t.start <= s < t.end for s in loc_starts)}
     return found | {m.first for m in gazetteer().scan(words, "ar") if m.type == "LOC"}
+
+
+def _has_article(word: str) -> bool:
+    return split_proclitics(normalize(word))[0].endswith(("ال", "لل"))
 
 
 _ON = key("على")
