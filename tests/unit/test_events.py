@@ -220,6 +220,11 @@ def test_events_still_to_come_are_flagged(text, plover, flagged):
         ("وصلت إلى الولايات المتحدة بتأشيرة طالبة للحصول على الماجستير", None),
         ("قالت ألمانيا إنها ستراجع حالات 550 طالب لجوء", None),
         ("حركة طالبان تتبنى الهجوم", ("ASSAULT", None)),
+        # Deaths in accidents are no assault; traffic is not an accident.
+        ("جندوبة : مقتل 3 أشخاص في حادث مرور وإصابة 5 آخرين", None),
+        ("باكستان : مقتل 27 شخصا في اصطدام حافلتين", None),
+        ("مقتل 62 شخصا جراء الحرائق في البرتغال", None),
+        ("وفور الإعلان عن مقتل الرجل أغلقت الشرطة الشوارع مما أدى إلى تعطل حركة المرور", ("ASSAULT", None)),
     ],
     ids=[
         "protest",
@@ -237,6 +242,10 @@ def test_events_still_to_come_are_flagged(text, plover, flagged):
         "a-student",
         "asylum-seekers",
         "taliban",
+        "road-accident",
+        "collision",
+        "wildfires",
+        "traffic",
     ],
 )
 def test_trigger_words_in_another_sense(text, expected):

@@ -39,7 +39,7 @@ class Trigger:
     cameo: str
     acled: str | None  # CASE-2021 code of the ACLED sub-event type
     weight: float
-    # Sentence words that show the trigger word in another sense (guards.tsv): then no event.
+    # Sentence words or phrases that show the trigger word in another sense (guards.tsv): no event.
     not_near: frozenset[str] = frozenset()
     bare: bool = False  # a verb form (pattern "=..."): never the same word with the article
 

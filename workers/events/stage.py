@@ -110,6 +110,7 @@ class EventStage:
             words = [t.text for t in sentence]
             keys = [key(w) if language == "ar" else w.lower() for w in words]
             spans = matcher.scan(keys)
+            joined = f" {' '.join(keys)} "  # for the guards' context words and phrases
             occupy = language == "ar" and any(
                 triggers[s.pattern] and triggers[s.pattern].mode == "occupy" for s in spans
             )
@@ -117,7 +118,7 @@ class EventStage:
             best: dict[str, _Hit] = {}
             for span in spans:
                 trigger = triggers[span.pattern]
-                if trigger is None or not trigger.not_near.isdisjoint(keys):
+                if trigger is None or any(f" {near} " in joined for near in trigger.not_near):
                     continue  # guarded (guards.tsv): the trigger word in another sense
                 if trigger.bare and _has_article(words[span.first]):
                     continue  # الطالب is the student, not "demanded"
