@@ -205,3 +205,22 @@ def test_one_megabyte_of_arabic_keeps_offsets():
 def test_names_that_start_like_a_proclitic(text, name, name_en):
     linked = {e["text"]: e["link"] and e["link"]["name_en"] for e in enrich(title="", text=text)["entities"]}
     assert linked.get(name) == name_en, linked
+
+
+@pytest.mark.parametrize(
+    ("written", "name_en"),
+    [
+        ("للعراق", "Iraq"),  # ل + ال written لل
+        ("وباليمن", "Yemen"),
+        ("بالخرطوم", "Khartoum"),  # GeoNames files it without the article
+        ("بالتيمور", "Baltimore"),
+        ("المالي", None),  # "the financial", not Mali
+        ("هند", None),  # a given name, not India (الهند)
+        ("أنس", None),  # a given name, not Vence (فانس) though both key to انس
+        ("كفيف", None),  # "blind", not Lviv (لفيف)
+        ("الأمن", None),  # "security", not Emmen
+    ],
+)
+def test_a_name_must_be_spelled_as_filed_behind_its_proclitics(written, name_en):
+    names = [e.name_en for e in gazetteer().candidates([written])]
+    assert (name_en in names) if name_en else names == []

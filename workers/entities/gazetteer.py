@@ -62,6 +62,8 @@ class Gazetteer:
         self.arabic: dict[str, list[Entry]] = defaultdict(list)
         self.english: dict[str, list[Entry]] = defaultdict(list)
         self.names: set[str] = set()  # full normalised names, proclitics kept
+        # (key, entry) -> the normalised spellings filed under that key, to check the text against
+        self._spellings: dict[tuple[str, Entry], set[str]] = defaultdict(set)
         self._load()
         self._matchers = {
             "ar": (PhraseMatcher(sorted(self.arabic)), self.arabic),
@@ -70,15 +72,30 @@ class Gazetteer:
 
     def candidates(self, words: list[str]) -> list[Entry]:
         """Entries a multi-word name may denote (normalised, proclitics ignored)."""
-        table = self.arabic if any(_ARABIC.search(w) for w in words) else self.english
-        return table.get(" ".join(key(w) for w in words), [])
+        arabic = any(_ARABIC.search(w) for w in words)
+        k = " ".join(key(w) for w in words)
+        return self._written_as(words, k) if arabic else self.english.get(k, [])
 
     def scan(self, words: list[str], script: str) -> list[Match]:
         """Longest non-overlapping gazetteer names in a token sequence, at token boundaries."""
         matcher, table = self._matchers[script]
+        found = []
+        for span in matcher.scan([key(w) for w in words]):
+            k = matcher.patterns[span.pattern]
+            entries = self._written_as(words[span.first : span.last], k) if script == "ar" else table[k]
+            if entries:
+                found.append(Match(span.first, span.last, _best(entries).type))
+        return found
+
+    def _written_as(self, words: list[str], k: str) -> list[Entry]:
+        """The Arabic entries under key `k` that the text spells out: keys drop letters that look
+        like proclitics, so أنس and فانس (Vence), كفيف and لفيف (Lviv) share one; the spelling
+        decides."""
+        text = [normalize(w) for w in words]
         return [
-            Match(span.first, span.last, _best(table[matcher.patterns[span.pattern]]).type)
-            for span in matcher.scan([key(w) for w in words])
+            e
+            for e in self.arabic.get(k, [])
+            if any(_spelled(text, s.split(" "), e.is_country) for s in self._spellings[(k, e)])
         ]
 
     def _load(self) -> None:
@@ -155,10 +172,38 @@ class Gazetteer:
             # A name whose first letter looks like a proclitic loses it in its own key (فرنسا ->
             # رنسا, واشنطن -> اشنطن), but not behind a real one (وفرنسا -> فرنسا): file that key too.
             keys.add(" ".join([key("و" + words[0]), *(key(w) for w in words[1:])]))
+        spelling = " ".join(normalize(w) for w in words)
         for k in keys:
-            if len(k) >= MIN_KEY and entry not in table[k]:
-                table[k].append(entry)
-        self.names.add(" ".join(normalize(w) for w in words))
+            if len(k) >= MIN_KEY:
+                if entry not in table[k]:
+                    table[k].append(entry)
+                if arabic:
+                    self._spellings[(k, entry)].add(spelling)
+        self.names.add(spelling)
+
+
+# What may stand before a name inside its first word: a conjunction and/or a preposition.
+_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
+
+
+def _spelled(text: list[str], name: list[str], keep_article: bool) -> bool:
+    """Whether normalised text words are this normalised name behind at most a conjunction and a
+    preposition (وموسكو, بالعراق, للعراق). Country names must keep their article as written
+    (المالي is no مالي, هند no الهند); GeoNames' city spellings carry or drop it at random
+    (خرطوم, الخرطوم), so for other names of five letters or more it may differ."""
+    if len(text) != len(name) or text[1:] != name[1:]:
+        return False
+    word, first = text[0], name[0]
+    for prefix in _PREFIXES:
+        if not word.startswith(prefix):
+            continue
+        body = word[len(prefix) :]
+        if body == first or (prefix.endswith("ل") and first.startswith("ال") and body == first[1:]):
+            return True  # the name as written, or ل + ال written لل (للعراق)
+        bare = first.removeprefix("ال")
+        if not keep_article and len(bare) >= 5 and body in {bare, "ال" + bare}:
+            return True  # not for short names: الأمن is no امن (Emmen), المشهد no مشهد
+    return False
 
 
 def _country_entry(country: dict) -> Entry:
