@@ -63,7 +63,7 @@ class Gazetteer:
         self.english: dict[str, list[Entry]] = defaultdict(list)
         self.names: set[str] = set()  # full normalised names, proclitics kept
         # (key, entry) -> the normalised spellings filed under that key, to check the text against
-        self._spellings: dict[tuple[str, Entry], set[str]] = defaultdict(set)
+        self._spellings: dict[tuple[str, Entry], set[tuple[str, ...]]] = defaultdict(set)
         self._load()
         self._matchers = {
             "ar": (PhraseMatcher(sorted(self.arabic)), self.arabic),
@@ -95,7 +95,7 @@ class Gazetteer:
         return [
             e
             for e in self.arabic.get(k, [])
-            if any(_spelled(text, s.split(" "), e.is_country) for s in self._spellings[(k, e)])
+            if any(_spelled(text, spelling, e.is_country) for spelling in self._spellings[(k, e)])
         ]
 
     def _load(self) -> None:
@@ -172,26 +172,26 @@ class Gazetteer:
             # A name whose first letter looks like a proclitic loses it in its own key (فرنسا ->
             # رنسا, واشنطن -> اشنطن), but not behind a real one (وفرنسا -> فرنسا): file that key too.
             keys.add(" ".join([key("و" + words[0]), *(key(w) for w in words[1:])]))
-        spelling = " ".join(normalize(w) for w in words)
+        spelling = tuple(normalize(w) for w in words)
         for k in keys:
             if len(k) >= MIN_KEY:
                 if entry not in table[k]:
                     table[k].append(entry)
                 if arabic:
                     self._spellings[(k, entry)].add(spelling)
-        self.names.add(spelling)
+        self.names.add(" ".join(spelling))
 
 
 # What may stand before a name inside its first word: a conjunction and/or a preposition.
 _PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
 
 
-def _spelled(text: list[str], name: list[str], keep_article: bool) -> bool:
+def _spelled(text: list[str], name: tuple[str, ...], keep_article: bool) -> bool:
     """Whether normalised text words are this normalised name behind at most a conjunction and a
     preposition (وموسكو, بالعراق, للعراق). Country names must keep their article as written
     (المالي is no مالي, هند no الهند); GeoNames' city spellings carry or drop it at random
     (خرطوم, الخرطوم), so for other names of five letters or more it may differ."""
-    if len(text) != len(name) or text[1:] != name[1:]:
+    if len(text) != len(name) or tuple(text[1:]) != name[1:]:
         return False
     word, first = text[0], name[0]
     for prefix in _PREFIXES:
