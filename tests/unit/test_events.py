@@ -225,6 +225,7 @@ def test_events_still_to_come_are_flagged(text, plover, flagged):
         ("باكستان : مقتل 27 شخصا في اصطدام حافلتين", None),
         ("مقتل 62 شخصا جراء الحرائق في البرتغال", None),
         ("وفور الإعلان عن مقتل الرجل أغلقت الشرطة الشوارع مما أدى إلى تعطل حركة المرور", ("ASSAULT", None)),
+        ("قررت دائرة الاتهام بمحكمة الاستئناف إحالة المتهمين على الدائرة الجنائية", None),  # a court
     ],
     ids=[
         "protest",
@@ -246,6 +247,7 @@ def test_events_still_to_come_are_flagged(text, plover, flagged):
         "collision",
         "wildfires",
         "traffic",
+        "indictment-chamber",
     ],
 )
 def test_trigger_words_in_another_sense(text, expected):
