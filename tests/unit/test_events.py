@@ -201,6 +201,19 @@ def test_events_still_to_come_are_flagged(text, plover, flagged):
 
 
 @pytest.mark.parametrize(
+    ("text", "assault"),
+    [
+        ("Five people were killed in a car crash on the highway.", False),
+        ("At least 20 people were killed as floods swept the region.", False),
+        ("Militants killed two policemen after their vehicle crashed into a checkpoint.", True),
+    ],
+    ids=["car-crash", "floods", "attack"],
+)
+def test_english_deaths_in_accidents_are_no_assault(text, assault):
+    assert any(e["plover"]["type"] == "ASSAULT" for e in lexicon_events(text, "en")) is assault
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("نظم المحتجون تظاهرة أمام البرلمان للمطالبة بالتشغيل", ("PROTEST", "demo")),
