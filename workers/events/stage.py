@@ -127,7 +127,7 @@ class EventStage:
                     and language == "ar"
                     and not _takes_territory(keys, span.last, places)
                 ):
-                    continue
+                    continue  # control of a fire or a steering wheel is no territory
                 held = best.get(trigger.plover)
                 if held is None or trigger.weight > held.trigger.weight:
                     best[trigger.plover] = _Hit(trigger, sentence[span.first : span.last], span.first)
