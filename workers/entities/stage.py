@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from workers.entities.arabic import key, normalize
+from workers.entities.arabic import CONJUNCTIONS, PREPOSITIONS, key, normalize
 from workers.entities.backends import parse
 from workers.entities.gazetteer import Entry, Match, gazetteer, rank
 from workers.entities.tokens import Token, sentence_tokens, tokenize
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 FIELDS = ("title", "text")
 TYPE_NAMES = {"PERS": "PER", "PER": "PER", "LOC": "LOC", "ORG": "ORG", "MISC": "MISC"}
-# Conjunction and preposition letters that may precede a name inside one token (وموسكو, وبغداد, لروسيا).
-_PROCLITIC_LETTERS = ("و", "ف", "ب", "ك", "ل")
 # Place nouns in construct with a name: "بلدة عقيربات", "ريف حماة", "مدينة دير الزور".
 PLACE_NOUNS = {key(w) for w in ("مدينة", "بلدة", "قرية", "ريف", "محافظة", "مخيم", "حي", "بلدات", "قرى")}
 
@@ -190,7 +188,7 @@ class EntityStage:
         cuts = [
             cut
             for cut in (1, 2)
-            if all(ch in _PROCLITIC_LETTERS for ch in word[:cut]) and len(word) - cut >= 3
+            if all(ch in CONJUNCTIONS + PREPOSITIONS for ch in word[:cut]) and len(word) - cut >= 3
         ]
         for cut in cuts:  # the whole name known once the letters are cut (وفرانس برس)
             if " ".join([normalize(word[cut:]), *rest_of_name]) in names:
