@@ -288,13 +288,14 @@ def test_quantities_stop_before_a_preposition_or_conjunction(text, language, cou
         ("سيطر مسلحو داعش على مدينة الموصل", True),
         ("أعلن الجيش العراقي استعادة الموصل من داعش", True),  # a place the gazetteer knows
         ("الجيش السوري يعيد السيطرة على آخر معاقل المعارضة في حمص", True),
+        ("أعلن الجيش السيطرة على خمسة مواقع", True),  # a count in words
         # ANT sentences: control of a fire, a steering wheel, oneself; regaining trust.
         ("وقد تمت السيطرة على الحريق بسرعة من طرف أعوان الحماية المدنية", False),
         ("مما جعل السائق يفقد السيطرة على المقود", False),
         ("أكد أنه فقد السيطرة على نفسه بعد شرب كمية كبيرة من الكحول", False),
         ("استعادة الثقة في تونس وتحسن صورتها في الخارج", False),
     ],
-    ids=["town", "verb-city", "masdar-city", "strongholds", "fire", "wheel", "oneself", "trust"],
+    ids=["town", "verb-city", "masdar-city", "strongholds", "count", "fire", "wheel", "oneself", "trust"],
 )
 def test_control_is_territorial_only_over_a_place(text, occupied):
     record = enrich(text)

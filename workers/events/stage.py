@@ -329,6 +329,7 @@ def _has_article(word: str) -> bool:
 
 
 _ON = key("على")
+_COUNT_KEYS = frozenset(map(key, number_words()))  # number words as `keys` spell them (خمسة -> خمسه)
 _VERBS = {key(w) for w in ("استعاد", "استعادت", "استعادوا", "سيطر", "سيطرت", "سيطروا")}
 
 
@@ -345,8 +346,5 @@ def _takes_territory(keys: list[str], after: int, places: set[int]) -> bool:
         return False
     word = keys[after]
     return (
-        after in places
-        or word in cue_words()[("ar", "territory")]
-        or word.isdigit()
-        or word in number_words()
+        after in places or word in cue_words()[("ar", "territory")] or word.isdigit() or word in _COUNT_KEYS
     )
