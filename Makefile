@@ -1,17 +1,25 @@
 # The two commands of the README: `make demo` and `make test`. Both set the machine up first.
-.PHONY: setup demo test lock
+.PHONY: setup setup-test demo test lock
 
 setup:
 	@deploy/local/setup.sh
 
+# .venv-test: the lean set plus the `camel` extra (torch), so that .venv stays lean after `make test`.
+setup-test: setup
+	@deploy/local/setup.sh --test-env
+
+# KEEP_RUNNING=1 make demo leaves the broker and the worker up to browse the metrics.
 demo: setup
-	.venv/bin/newsworker demo
+	.venv/bin/newsworker demo $(if $(KEEP_RUNNING),--keep-running)
 
-test: setup
+test: setup-test
 	.venv/bin/ruff check .
-	.venv/bin/pytest
+	.venv/bin/pytest -m "not camel"
+	.venv-test/bin/pytest -m camel -p no:cacheprovider
 
-# Re-resolve pinned versions after changing pyproject.toml dependencies.
+# Re-resolve pinned versions after changing pyproject.toml dependencies. The camel lock ignores
+# [tool.uv] (its override drops torch) and adds the dev tools, for .venv-test.
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 	uv pip compile pyproject.toml --python-version 3.11 -o requirements-runtime.lock
+	uv pip compile pyproject.toml --no-config --extra dev --extra camel -c requirements.lock --python-version 3.11 -o requirements-camel.lock

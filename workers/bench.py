@@ -11,7 +11,7 @@ from pathlib import Path
 from workers.config import Settings
 from workers.kafka_local import LocalKafka, free_port
 from workers.local_run import WorkerProcess, read_topic
-from workers.processing import process
+from workers.processing import Limits, process
 from workers.records import read_inputs
 from workers.replay import articles, replay
 
@@ -37,14 +37,15 @@ class Result:
         )
 
 
-def bench_offline(path: Path, max_record_bytes: int = Settings.max_record_bytes) -> Result:
+def bench_offline(path: Path, limits: Limits | None = None) -> Result:
+    limits = limits or Limits()
     items = list(read_inputs(path))
-    process(items[0].payload, items[0].source, max_record_bytes)  # load models outside the clock
+    process(items[0].payload, items[0].source, limits)  # load models outside the clock
     latencies = []
     started = time.perf_counter()
     for item in items:
         t0 = time.perf_counter()
-        process(item.payload, item.source, max_record_bytes)
+        process(item.payload, item.source, limits)
         latencies.append(time.perf_counter() - t0)
     return Result(len(items), time.perf_counter() - started, latencies)
 

@@ -18,7 +18,7 @@ KAFKA_SETTINGS = (
     "security_protocol",
     "sasl_mechanism",
     "sasl_username",
-    "sasl_password",
+    "sasl_password_file",
     "ssl_cafile",
 )
 
@@ -33,7 +33,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
 @click.option("-o", "--output", type=click.File("wb"), default="-", help="Enriched JSONL (default stdout).")
 @click.option("--dead-letters", type=click.File("wb"), help="Also write dead letters here (JSONL).")
-@config.options("max_record_bytes", "ner_backend")
+@config.options("max_record_bytes", "enrich_timeout_s", "max_text_chars", "ner_backend")
 def enrich(paths: tuple[Path, ...], output, dead_letters, **flags) -> None:
     """Enrich .txt / JSONL / .jsonl.gz articles offline (stdin: no PATH or `-`), with the worker's core."""
     from workers.processing import process
@@ -41,15 +41,14 @@ def enrich(paths: tuple[Path, ...], output, dead_letters, **flags) -> None:
 
     settings = Settings.from_env(**flags)
     _check_backend(settings)
+    limits = settings.limits()
     files = expand_paths(tuple(map(str, paths))) if paths else [None]
     enriched = dead = 0
     bar = tqdm(unit=" articles", disable=not sys.stderr.isatty(), file=sys.stderr)
     try:
         for path in files:
             for item in read_inputs(path):
-                outcome = process(
-                    item.payload, item.source, settings.max_record_bytes, ner_backend=settings.ner_backend
-                )
+                outcome = process(item.payload, item.source, limits)
                 if outcome.dead:
                     dead += 1
                     letter = orjson.loads(outcome.value)
@@ -68,18 +67,30 @@ def enrich(paths: tuple[Path, ...], output, dead_letters, **flags) -> None:
 
 
 @main.command()
-@config.options(*config.ALL)
+@config.options(*config.FLAGS)
 def worker(**flags) -> None:
     """Run the stream worker (faust): raw topic -> enriched topic, bad input -> dead-letter topic."""
+    import dataclasses
+
     import faust
 
-    from workers.kafka_client import ensure_topics
+    from workers.kafka_client import MAX_MESSAGE_BYTES, BrokerUnreachable, ensure_topics
     from workers.stream.app import build_app
 
     settings = Settings.from_env(**flags)
     _check_backend(settings)
-    ensure_topics(settings)
-    app = build_app(settings)
+    try:
+        topic_bytes = ensure_topics(settings)
+    except BrokerUnreachable as exc:
+        raise click.ClickException(str(exc)) from None
+    # Outputs and dead letters are sized to what their topics really accept (the producer's own
+    # request limit caps both).
+    limits = dataclasses.replace(
+        settings.limits(),
+        max_output_bytes=min(topic_bytes[settings.enriched_topic], MAX_MESSAGE_BYTES),
+        max_letter_bytes=min(topic_bytes[settings.dlq_topic], MAX_MESSAGE_BYTES),
+    )
+    app = build_app(settings, limits)
     faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
 
 

@@ -7,8 +7,8 @@ import ssl
 from typing import Any
 
 from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from workers.config import Settings
 
@@ -29,7 +29,7 @@ def client_config(settings: Settings) -> dict[str, Any]:
         config |= {
             "sasl_mechanism": settings.sasl_mechanism,
             "sasl_plain_username": settings.sasl_username,
-            "sasl_plain_password": settings.sasl_password,
+            "sasl_plain_password": settings.password,
         }
     if settings.ssl_cafile and "SSL" in settings.security_protocol:
         config["ssl_cafile"] = settings.ssl_cafile
@@ -47,19 +47,46 @@ def faust_credentials(settings: Settings) -> Any:
     if protocol.startswith("SASL"):
         return SASLCredentials(
             username=settings.sasl_username,
-            password=settings.sasl_password,
+            password=settings.password,
             mechanism=settings.sasl_mechanism,
             ssl_context=context if protocol == "SASL_SSL" else None,
         )
     return None
 
 
-def ensure_topics(settings: Settings) -> None:
-    """Create the raw, enriched and dead-letter topics when they are missing."""
-    admin = KafkaAdminClient(client_id="newsworker-admin", **client_config(settings))
+class BrokerUnreachable(RuntimeError):
+    """The broker cannot be reached or refuses us, explained in the user's settings' terms."""
+
+
+def admin_client(settings: Settings) -> KafkaAdminClient:
+    """An admin client, or BrokerUnreachable naming the address, protocol and mechanism tried:
+    kafka-python's own error after a SASL/TLS mismatch is a bare 'Unable to bootstrap'."""
+    try:
+        return KafkaAdminClient(
+            client_id="newsworker-admin", bootstrap_timeout_ms=10000, **client_config(settings)
+        )
+    except (KafkaError, OSError, ssl.SSLError) as exc:
+        how = settings.security_protocol
+        if how.startswith("SASL"):
+            how += f" (mechanism {settings.sasl_mechanism}, user {settings.sasl_username or '<none>'})"
+        hint = (
+            "check the protocol the listener speaks, the mechanism and the credentials"
+            if settings.security_protocol != "PLAINTEXT"
+            else "is the broker running there, and does the listener speak PLAINTEXT?"
+        )
+        raise BrokerUnreachable(
+            f"cannot connect to Kafka at {settings.bootstrap_servers} with security protocol {how}: "
+            f"{type(exc).__name__}: {exc}; {hint}"
+        ) from None
+
+
+def ensure_topics(settings: Settings) -> dict[str, int]:
+    """Create the raw, enriched and dead-letter topics when they are missing; return each topic's
+    `max.message.bytes`, so that outputs and dead letters are sized to what the broker accepts."""
+    admin = admin_client(settings)
+    wanted = [settings.raw_topic, settings.enriched_topic, settings.dlq_topic]
     try:
         existing = set(admin.list_topics())
-        wanted = [settings.raw_topic, settings.enriched_topic, settings.dlq_topic]
         missing = [
             NewTopic(
                 name,
@@ -76,5 +103,9 @@ def ensure_topics(settings: Settings) -> None:
                 log.info("created topics %s", [t.name for t in missing])
             except TopicAlreadyExistsError:  # another worker won the race
                 pass
+        described = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name, configs=["max.message.bytes"]) for name in wanted]
+        )
+        return {name: int(described["topic"][name]["max.message.bytes"]["value"]) for name in wanted}
     finally:
         admin.close()

@@ -46,6 +46,19 @@ ASSIGNED = Gauge("newsworker_assigned_partitions", "Input partitions assigned to
 LOOP_LAG = Gauge(
     "newsworker_event_loop_lag_seconds", "How late the event loop ran a timer at the last check."
 )
+ENRICH_RECYCLES = Counter(
+    "newsworker_enrich_process_recycles",
+    "Times the enrichment processes were killed and restarted because a record hung or crashed one.",
+)
+ENRICH_STUCK = Gauge(
+    "newsworker_enrich_stuck_seconds",
+    "How long the record being enriched has run past its time budget (0: none is).",
+)
+LOG_SUPPRESSED = Counter(
+    "newsworker_log_lines_suppressed",
+    "Repeated log lines (e.g. during a broker outage) held back by the rate limiter, by logger.",
+    ["logger"],
+)
 BUILD = Info("newsworker_build", "Version of the running worker.")
 BUILD.info({"version": __version__})
 

@@ -29,19 +29,41 @@ class Enrichment:
     stage_seconds: dict[str, float]
 
 
+# Output proportional to the article: a text of one name repeated 300,000 times would otherwise
+# make a record of 37 MB. A list is cut right after the stage that fills it, so later stages
+# (events point at entities by index) only see what is kept.
+LIST_CAPS = {"entities": 1000, "events": 500}
+ANALYSED_FIELDS = ("title", "text")
+
+
 class Pipeline:
-    def __init__(self, stages: list[Stage]) -> None:
+    def __init__(self, stages: list[Stage], max_text_chars: int = 100_000) -> None:
         self.stages = stages
+        self.max_text_chars = max_text_chars
 
     def enrich(self, article: Article) -> Enrichment:
         started = time.perf_counter()
         # Output lists exist even when no stage fills them, so the record always validates.
         record: dict[str, Any] = {**article, "entities": [], "events": []}
+        # Stages analyse the first max_text_chars of each field: offsets into a prefix hold in
+        # the whole field, which the record keeps.
+        long = [
+            name
+            for name in ANALYSED_FIELDS
+            if isinstance(record.get(name), str) and len(record[name]) > self.max_text_chars
+        ]
+        record |= {name: record[name][: self.max_text_chars] for name in long}
+        capped = list(long)
         seconds: dict[str, float] = {}
         for stage in self.stages:
             t0 = time.perf_counter()
             stage(record)
             seconds[stage.name] = time.perf_counter() - t0
+            for name, cap in LIST_CAPS.items():
+                if len(record[name]) > cap:
+                    record[name] = record[name][:cap]
+                    capped.append(name)
+        record |= {name: article[name] for name in long}
         record["pipeline"] = {
             "version": __version__,
             "enriched_at": now_rfc3339(),
@@ -49,14 +71,16 @@ class Pipeline:
             "backends": {stage.name: stage.backend for stage in self.stages},
             "stages_ms": {name: round(s * 1000, 3) for name, s in seconds.items()},
         }
+        if capped:
+            record["pipeline"]["capped"] = capped
         return Enrichment(record, seconds)
 
 
 @cache
-def default_pipeline(ner_backend: str = "crf") -> Pipeline:
+def default_pipeline(ner_backend: str = "crf", max_text_chars: int = 100_000) -> Pipeline:
     """The process-wide pipeline: heavy resources load once and are shared by CLI and worker."""
     from workers.entities import EntityStage
     from workers.events import EventStage
     from workers.language import LanguageStage
 
-    return Pipeline([LanguageStage(), EntityStage(ner_backend), EventStage()])
+    return Pipeline([LanguageStage(), EntityStage(ner_backend), EventStage()], max_text_chars)

@@ -1,21 +1,49 @@
-"""Raw bytes in, one outcome out: the enriched record or a dead letter.
+"""Raw bytes in, one outcome out: the enriched record or a dead letter, never an exception.
 
 Shared by `newsworker enrich` and the stream worker (which runs it in executor processes), so
-both dead-letter the same inputs for the same reasons.
+both dead-letter the same inputs for the same reasons. Every failure tied to a record (its bytes,
+its schema, a stage, its time budget, serialising or sizing its output) ends here as a dead letter;
+only failures that are not the record's fault (the broker) are left to the caller.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from workers.pipeline import Pipeline, default_pipeline
-from workers.records import ENRICH_ERROR, RecordError, dead_letter, decode_article
+from workers.records import (
+    DEFAULT_LETTER_LIMIT,
+    ENRICH_ERROR,
+    ENRICH_TIMEOUT,
+    OUTPUT_TOO_LARGE,
+    RECORD_HEADROOM,
+    SERIALIZE_ERROR,
+    RecordError,
+    dead_letter,
+    decode_article,
+)
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-record bounds; picklable, so it travels to the enrichment processes."""
+
+    max_record_bytes: int = 2 * 1024 * 1024  # larger raw records: too_large
+    max_output_bytes: int = DEFAULT_LETTER_LIMIT  # the enriched topic's max.message.bytes
+    max_letter_bytes: int = DEFAULT_LETTER_LIMIT  # the dead-letter topic's max.message.bytes
+    timeout_s: float = 10.0  # enrichment time budget per record (0: none)
+    max_text_chars: int = 100_000  # code points of title and text analysed
+    ner_backend: str = "crf"
 
 
 @dataclass(frozen=True)
@@ -35,30 +63,81 @@ class Outcome:
         return self.reason is not None
 
 
+def letter(
+    error: RecordError, payload: bytes | None, source: dict[str, Any], key: bytes | None, limits: Limits
+) -> Outcome:
+    """The dead-letter outcome of a record, sized to the dead-letter topic."""
+    return Outcome(
+        key or b"", dead_letter(error, payload, source, limits.max_letter_bytes), reason=error.reason
+    )
+
+
 def process(
     payload: bytes | None,
     source: dict[str, Any],
-    max_record_bytes: int,
+    limits: Limits,
     key: bytes | None = None,
     pipeline: Pipeline | None = None,
-    ner_backend: str = "crf",
 ) -> Outcome:
     try:
-        article = decode_article(payload, max_record_bytes)
+        article = decode_article(payload, limits.max_record_bytes)
         try:
-            enrichment = (pipeline or default_pipeline(ner_backend)).enrich(article)
+            with time_budget(limits.timeout_s):
+                enrichment = (pipeline or default_pipeline(limits.ner_backend, limits.max_text_chars)).enrich(
+                    article
+                )
+        except BudgetExceeded:
+            raise RecordError(ENRICH_TIMEOUT, f"enrichment took over {limits.timeout_s:g}s") from None
         except Exception as exc:  # a bug in a stage must cost one record, not the worker
             log.exception("enrichment failed for article %s", article.get("id"))
             raise RecordError(ENRICH_ERROR, f"{type(exc).__name__}: {exc}") from exc
+        record = enrichment.record
+        try:
+            value = orjson.dumps(record)
+        except orjson.JSONEncodeError as exc:  # e.g. metadata nested deeper than orjson writes
+            raise RecordError(
+                SERIALIZE_ERROR, f"the enriched record cannot be written as JSON: {exc}"
+            ) from None
+        if len(value) > limits.max_output_bytes - RECORD_HEADROOM:
+            raise RecordError(
+                OUTPUT_TOO_LARGE,
+                f"the enriched record is {len(value):,} bytes; the enriched topic takes"
+                f" {limits.max_output_bytes:,} (less {RECORD_HEADROOM:,} for key and headers)",
+            )
     except RecordError as error:
-        letter = dead_letter(error, payload, source)
-        return Outcome(key or b"", orjson.dumps(letter), reason=error.reason)
-    record = enrichment.record
+        return letter(error, payload, source, key, limits)
     return Outcome(
         record["id"].encode("utf-8"),
-        orjson.dumps(record),
+        value,
         stage_seconds=enrichment.stage_seconds,
         language=record["language"]["code"],
         entity_types=[entity["type"] for entity in record["entities"]],
         event_types=[event["plover"]["type"] for event in record["events"]],
     )
+
+
+class BudgetExceeded(BaseException):
+    """Raised into the enrichment by SIGALRM. A BaseException, so that no stage's `except
+    Exception` swallows it."""
+
+
+def _expire(signum: int, frame: Any) -> None:
+    raise BudgetExceeded
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` of wall time. Signals reach only the main thread: in
+    other threads (the worker's `--enrich-processes 0` debug mode) the block runs unbounded. Code
+    inside one long C call is interrupted only when it returns; the worker's parent-side deadline
+    (stream/offload.py) covers that."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

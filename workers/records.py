@@ -6,6 +6,7 @@ The JSON Schemas in `schemas/` are the single source of truth; this module only 
 from __future__ import annotations
 
 import base64
+import email.utils
 import gzip
 import hashlib
 import sys
@@ -17,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import dateutil.parser
 import jsonschema_rs
 import orjson
 
@@ -24,11 +26,27 @@ Article = dict[str, Any]
 
 # Dead-letter reasons, in the order they are checked; the dead-letter schema lists the same.
 TOO_LARGE = "too_large"
+TOMBSTONE = "tombstone"  # a null value; an empty (0-byte) value is invalid_json
 INVALID_UTF8 = "invalid_utf8"
 INVALID_JSON = "invalid_json"
 SCHEMA_VIOLATION = "schema_violation"
-ENRICH_ERROR = "enrich_error"
-DEAD_LETTER_REASONS = (TOO_LARGE, INVALID_UTF8, INVALID_JSON, SCHEMA_VIOLATION, ENRICH_ERROR)
+ENRICH_ERROR = "enrich_error"  # a stage raised
+ENRICH_TIMEOUT = "enrich_timeout"  # over the per-record time budget
+ENRICH_CRASHED = "enrich_crashed"  # the enrichment process died on it, twice
+SERIALIZE_ERROR = "serialize_error"  # the enriched record cannot be written as JSON
+OUTPUT_TOO_LARGE = "output_too_large"  # the enriched record exceeds the output topic's limit
+DEAD_LETTER_REASONS = (
+    TOO_LARGE,
+    TOMBSTONE,
+    INVALID_UTF8,
+    INVALID_JSON,
+    SCHEMA_VIOLATION,
+    ENRICH_ERROR,
+    ENRICH_TIMEOUT,
+    ENRICH_CRASHED,
+    SERIALIZE_ERROR,
+    OUTPUT_TOO_LARGE,
+)
 
 
 class RecordError(ValueError):
@@ -69,7 +87,9 @@ def stable_id(article: Article) -> str:
 def decode_article(payload: bytes | None, max_bytes: int) -> Article:
     """Raw record bytes -> a valid article with an id, or RecordError with the reason."""
     if payload is None:
-        raise RecordError(INVALID_JSON, "empty record (null value / tombstone)")
+        raise RecordError(TOMBSTONE, "tombstone: the record's value is null")
+    if not payload.strip():
+        raise RecordError(INVALID_JSON, f"empty record ({len(payload)} bytes, no JSON)")
     if len(payload) > max_bytes:
         raise RecordError(TOO_LARGE, f"record is {len(payload):,} bytes; the limit is {max_bytes:,}")
     try:
@@ -85,7 +105,51 @@ def decode_article(payload: bytes | None, max_bytes: int) -> Article:
         raise RecordError(SCHEMA_VIOLATION, "; ".join(errors))
     if not article.get("id"):
         article["id"] = stable_id(article)
+    normalize_published_at(article)
     return article
+
+
+def normalize_published_at(article: Article) -> None:
+    """`published_at` as RFC 3339, whatever common format the producer wrote. Metadata never costs
+    the article: an unreadable value moves to `published_at_original`, with a warning."""
+    value = article.get("published_at")
+    if value is None:
+        return
+    parsed = parse_timestamp(value)
+    if parsed is None:
+        del article["published_at"]
+        article["published_at_original"] = value
+        article.setdefault("warnings", []).append(f"published_at: cannot read {value!r} as a date")
+        return
+    normalized = parsed.isoformat().replace("+00:00", "Z")
+    if normalized != value:
+        article["published_at"] = normalized
+        article["published_at_original"] = value
+
+
+def parse_timestamp(value: str | float) -> datetime | None:
+    """ISO 8601 (zone-less: UTC), epoch seconds or milliseconds, RFC 2822, then day-first dates
+    such as 21/04/2017 (dateutil). ISO goes first: dateutil with dayfirst reads 2017-04-05 as May."""
+    text = str(value).strip()
+    if isinstance(value, int | float) or text.replace(".", "", 1).isdigit():
+        seconds = float(text)
+        if seconds > 1e11:  # milliseconds: 1e11 seconds is the year 5138
+            seconds /= 1000
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            try:
+                parsed = dateutil.parser.parse(text, dayfirst=True)
+            except (ValueError, OverflowError):
+                return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def article_from_txt(content: str) -> Article:
@@ -154,27 +218,44 @@ def now_rfc3339() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-# A dead letter must itself fit the dead-letter topic (16 MiB): a record near the broker's limit,
-# base64-encoded, would not, and a refused dead letter would stop the worker on every restart.
-MAX_LETTER_PAYLOAD = 8 * 1024 * 1024
+# What a dead letter may weigh when nobody says otherwise: the limit of the topics this project
+# creates (kafka_client.MAX_MESSAGE_BYTES); the worker passes the dead-letter topic's real limit.
+DEFAULT_LETTER_LIMIT = 16 * 1024 * 1024
+RECORD_HEADROOM = 64 * 1024  # the record's key, headers and batch overhead
 
 
-def dead_letter(error: RecordError, payload: bytes | None, source: dict[str, Any]) -> dict:
-    """The dead-letter record: reason, error, source, time, and the original bytes (the first
-    MAX_LETTER_PAYLOAD of them, flagged, when the record is larger)."""
+def dead_letter(
+    error: RecordError, payload: bytes | None, source: dict[str, Any], limit: int = DEFAULT_LETTER_LIMIT
+) -> bytes:
+    """The serialised dead letter: reason, error, source, time, and the original bytes, as UTF-8
+    text or base64. It always fits `limit`: the payload is sized after JSON escaping (control
+    characters escape to six bytes each) and cut, with `payload_truncated`, when it would not."""
     raw = payload or b""
-    kept = raw[:MAX_LETTER_PAYLOAD]
-    try:
-        text, is_base64 = kept.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text, is_base64 = base64.b64encode(kept).decode("ascii"), True
-    return {
+    letter: dict[str, Any] = {
         "reason": error.reason,
-        "error": str(error),
+        "error": str(error)[:4096],
         "source": source,
         "received_at": now_rfc3339(),
-        "payload": text,
-        "payload_base64": is_base64,
+        "payload": "",
+        "payload_base64": False,
         "payload_bytes": len(raw),
-        "payload_truncated": len(kept) < len(raw),
+        "payload_kept_bytes": 0,
+        "payload_truncated": False,
     }
+    # The skeleton's size, plus room for the digits of payload_kept_bytes once it is filled in.
+    budget = limit - RECORD_HEADROOM - len(orjson.dumps(letter)) - 32
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and len(orjson.dumps(text)) - 2 <= budget:
+        letter |= {"payload": text, "payload_kept_bytes": len(raw)}
+    else:  # base64 grows by 4/3 whatever the bytes are, so the cut is exact
+        kept = raw[: budget // 4 * 3]
+        letter |= {
+            "payload": base64.b64encode(kept).decode("ascii"),
+            "payload_base64": True,
+            "payload_kept_bytes": len(kept),
+            "payload_truncated": len(kept) < len(raw),
+        }
+    return orjson.dumps(letter)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything newsworker's demo and tests need on a fresh Debian machine, idempotently:
 # Java + Maven (to fetch and run Apache Kafka), Prometheus + promtool, uv, and the locked venv.
+# `--test-env` also builds .venv-test: the same set plus the `camel` extra (torch, ~5 GB), for the
+# tests that need it, so that .venv stays lean (no torch, no CUDA wheels).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,9 +22,30 @@ if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/
 fi
 
 command -v uv >/dev/null || python3 -m pip install --quiet uv
-# torch and friends come from uv's cache after the first install on a machine.
-[ -x .venv/bin/python ] || uv venv --quiet --python 3.11 .venv
-uv pip sync --quiet -p .venv requirements.lock
-uv pip install --quiet -p .venv --no-deps -e .
-uv pip check --quiet -p .venv
+
+# venv LOCK: a venv pinned by LOCK, with newsworker installed editable, checked consistent.
+venv() {
+  [ -x "$1/bin/python" ] || uv venv --quiet --python 3.11 "$1"
+  uv pip sync --quiet -p "$1" "$2"
+  uv pip install --quiet -p "$1" --no-deps -e .
+  # camel-tools declares torch and transformers, which only the `camel` extra needs (pyproject's
+  # [tool.uv] override leaves them out); where they are absent, its metadata is made to say so,
+  # so that `pip check` judges what is really installed.
+  "$1/bin/python" - <<'PY'
+import importlib.metadata as md, importlib.util as iu, pathlib
+dist = md.distribution("camel-tools")
+if iu.find_spec("torch") is None:
+    meta = pathlib.Path(dist._path) / "METADATA"
+    lines = meta.read_text().splitlines(keepends=True)
+    meta.write_text("".join(l for l in lines if not l.startswith(("Requires-Dist: torch", "Requires-Dist: transformers"))))
+PY
+  uv pip check --quiet -p "$1"
+}
+
+if [ "${1:-}" = "--test-env" ]; then
+  venv .venv-test requirements-camel.lock
+  echo "setup: .venv-test ready (with the camel extra: $(du -sh .venv-test | cut -f1))"
+  exit 0
+fi
+venv .venv requirements.lock
 echo "setup: ready (.venv, Java $(java -version 2>&1 | awk -F\" 'NR==1{print $2}'), $(prometheus --version 2>&1 | head -1 | cut -d' ' -f1-3))"

@@ -185,32 +185,28 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_refused_output_stops_the_worker_and_a_restart_delivers_everything(settings, start_worker):
+def test_an_output_the_topic_refuses_for_its_size_is_dead_lettered_and_the_worker_goes_on(
+    settings, start_worker
+):
     from kafka import KafkaAdminClient
-    from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+    from kafka.admin import ConfigResource, ConfigResourceType
 
+    worker = start_worker()  # creates the topics at 16 MiB, and reads that limit
     admin = KafkaAdminClient(**client_config(settings))
-    # The smallest enriched record of the ANT sample is 1,223 bytes: the topic refuses them all.
+    # Shrunk behind the worker's back: the smallest enriched record of the sample is 1,223 bytes,
+    # so the broker refuses every one of them.
     small = {"max.message.bytes": "1000"}
-    admin.create_topics([NewTopic(settings.enriched_topic, settings.partitions, 1, topic_configs=small)])
-    worker = start_worker()
-    ids = ids_of(ANT_SAMPLE)
-    replay((str(ANT_SAMPLE),), settings)
-    assert worker.process.wait(60) == 75  # EX_TEMPFAIL: restart me
-    assert read_topic(settings, settings.enriched_topic, timeout=3) == {}
-    admin.alter_configs(
-        [
-            ConfigResource(
-                ConfigResourceType.TOPIC,
-                settings.enriched_topic,
-                configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
-            )
-        ]
-    )
+    admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, settings.enriched_topic, configs=small)])
     admin.close()
-    start_worker()
-    received = read_topic(settings, settings.enriched_topic, until=ids, timeout=120)
-    assert set(ids) <= set(received)
+    ids = ids_of(ANT_SAMPLE)[:20]
+    send_raw(settings, [(i.encode(), orjson.dumps({"id": i, "text": "خبر عاجل " * 200})) for i in ids])
+    letters = read_topic(settings, settings.dlq_topic, until=ids, timeout=90)
+    assert set(ids) <= set(letters)
+    for article_id in ids:
+        letter = letters[article_id][0].record
+        assert letter["reason"] == "output_too_large" and "refused" in letter["error"]
+        assert orjson.loads(letter["payload"])["id"] == article_id  # the raw record, whole
+    assert worker.process.poll() is None
 
 
 def test_sigterm_stops_the_worker_cleanly(start_worker):
@@ -219,3 +215,21 @@ def test_sigterm_stops_the_worker_cleanly(start_worker):
     worker.stop()
     assert worker.process.returncode == 0
     assert time.monotonic() - started < 20
+
+
+def test_a_sasl_mismatch_fails_at_start_naming_protocol_and_mechanism(settings):
+    """SASL against a PLAINTEXT listener: a clear error in seconds, not a raw traceback."""
+    import subprocess
+
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "workers", "worker", "--bootstrap-servers", settings.bootstrap_servers,
+         "--security-protocol", "SASL_PLAINTEXT", "--sasl-username", "reader",
+         "--state-dir", settings.state_dir],
+        env={**os.environ, "NEWSWORKER_SASL_PASSWORD": "secret"},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "SASL_PLAINTEXT (mechanism PLAIN, user reader)" in result.stderr
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr
+    assert time.monotonic() - started < 40

@@ -3,6 +3,7 @@ data cannot be downloaded), dynamic padding, offsets, and no network on import."
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -49,6 +50,7 @@ def camel_home(tmp_path, monkeypatch) -> Path:
     return tmp_path / "camel"
 
 
+@pytest.mark.camel
 def test_importing_camel_ner_never_touches_the_network(tmp_path):
     code = "from workers.entities.camel import ensure_catalogue; ensure_catalogue(); import camel_tools.ner"
     env = {
@@ -71,6 +73,7 @@ def test_missing_model_names_the_install_command(camel_home):
         CamelTagger()
 
 
+@pytest.mark.camel
 def test_tiny_model_tags_every_word_with_dynamic_padding(tmp_path, camel_home):
     from workers.entities.camel import CamelTagger
 
@@ -87,6 +90,7 @@ def test_tiny_model_tags_every_word_with_dynamic_padding(tmp_path, camel_home):
     assert widths == [max(pieces)] and widths[0] < 256  # padded to the longest, not to 256
 
 
+@pytest.mark.camel
 def test_camel_backend_in_the_stage_keeps_offsets(tmp_path, camel_home):
     from workers.entities.stage import EntityStage
 
@@ -122,3 +126,16 @@ def test_unknown_backend_is_refused():
 
     result = CliRunner().invoke(main, ["enrich", "--ner-backend", "bert"], input=b"")
     assert result.exit_code == 1 and "unknown NER backend 'bert'" in result.output
+
+
+def test_without_the_extra_the_backend_names_it(camel_home, tmp_path):
+    """The lean install has no torch: asking for the camel backend says which extra brings it."""
+    if importlib.util.find_spec("torch") is not None:
+        pytest.skip("torch is installed here (.venv-test)")
+    from workers.entities import backends
+
+    model = camel_home / "data" / "ner" / "arabert"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    with pytest.raises(backends.BackendUnavailable, match=r"newsworker\[camel\]"):
+        backends.check("camel")

@@ -28,3 +28,17 @@ def test_readme_configuration_table_is_current():
     from tests.conftest import REPO
 
     assert markdown_table() in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_sasl_password_is_never_a_flag_but_env_or_file(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from workers.cli import main
+
+    refused = CliRunner().invoke(main, ["worker", "--sasl-password", "secret"])
+    assert refused.exit_code == 2 and "No such option" in refused.output
+    secret = tmp_path / "password"
+    secret.write_text("from-file\n")
+    assert Settings.from_env(sasl_password_file=str(secret)).password == "from-file"
+    monkeypatch.setenv("NEWSWORKER_SASL_PASSWORD", "from-env")
+    assert Settings.from_env().password == "from-env"

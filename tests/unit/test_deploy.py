@@ -42,10 +42,10 @@ def test_dockerfile_is_lint_clean_multistage_non_root_with_healthcheck():
     assert re.search(r"^USER 10001", dockerfile, re.M)
     assert re.search(r"^HEALTHCHECK .*\n.*/healthz", dockerfile, re.M)
     assert 'ENTRYPOINT ["newsworker", "worker"]' in dockerfile
-    assert "download.pytorch.org/whl/cpu" in dockerfile
-    # the image installs exactly what the runtime lock pins
+    # the image installs exactly what the runtime lock pins, and that holds no torch or CUDA wheel
     runtime = (REPO / "requirements-runtime.lock").read_text()
-    assert "requirements-runtime.lock" in dockerfile and "torch==" in runtime
+    assert "--no-deps -r requirements-runtime.lock" in dockerfile
+    assert not re.search(r"^(torch|triton|nvidia-|cuda-|transformers)", runtime, re.M)
 
 
 def test_core_manifests_validate_against_kubernetes_schemas():

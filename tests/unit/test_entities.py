@@ -10,7 +10,7 @@ from tests.conftest import SEED_TXT
 from workers.entities.arabic import key
 from workers.entities.gazetteer import gazetteer
 from workers.pipeline import default_pipeline
-from workers.records import decode_article, read_inputs
+from workers.records import decode_article, read_inputs, schema_errors
 
 LIMIT = 2 * 1024 * 1024
 
@@ -184,10 +184,23 @@ def test_offsets_hold_for_random_and_adversarial_text(pieces, title):
 def test_one_megabyte_of_arabic_keeps_offsets():
     paragraph = SEED_TXT.read_text(encoding="utf-8")
     text = (paragraph * (1_000_000 // len(paragraph) + 1))[:1_000_000]
-    record = enrich(text=text)
-    assert len(record["entities"]) > 1000
+    record = {"id": "t", "text": text, "language": {"code": "ar"}, "entities": []}
+    default_pipeline().stages[1](record)  # the stage alone: the pipeline would cap the text
+    assert len(record["entities"]) > 10_000 and record["entities"][-1]["start"] > 990_000
     for e in record["entities"]:
         assert text[e["start"] : e["end"]] == e["text"]
+
+
+def test_the_pipeline_caps_text_and_entities_and_says_so():
+    paragraph = SEED_TXT.read_text(encoding="utf-8")
+    text = (paragraph * (1_000_000 // len(paragraph) + 1))[:1_000_000]
+    record = enrich(text=text)
+    assert record["text"] == text  # the record keeps the whole text
+    assert record["pipeline"]["capped"] == ["text", "entities"]
+    assert len(record["entities"]) == 1000
+    assert all(text[e["start"] : e["end"]] == e["text"] for e in record["entities"])
+    assert all(e["end"] <= 100_000 for e in record["entities"])
+    assert not schema_errors("enriched-article", record)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import ANT_SAMPLE, SEED_TXT
 from workers.pipeline import Pipeline, default_pipeline
-from workers.processing import process
+from workers.processing import Limits, process
 from workers.records import decode_article, read_inputs, schema_errors
 
 LIMIT = 2 * 1024 * 1024
@@ -68,7 +68,7 @@ def test_a_failing_stage_costs_one_record_not_the_process():
         def __call__(self, record):
             raise ZeroDivisionError("boom")
 
-    out = process(b'{"text": "x"}', {"file": "f", "line": 1}, LIMIT, pipeline=Pipeline([Broken()]))
+    out = process(b'{"text": "x"}', {"file": "f", "line": 1}, Limits(), pipeline=Pipeline([Broken()]))
     assert out.dead and out.reason == "enrich_error"
     letter = orjson.loads(out.value)
     assert "ZeroDivisionError: boom" in letter["error"]

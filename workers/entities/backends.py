@@ -43,9 +43,17 @@ def check(spec: str) -> None:
     inside its enrichment processes)."""
     backends = parse(spec)
     if backends.arabic == "camel":
+        import importlib.util
+
         from workers.entities.camel import model_dir
 
         model_dir()
+        if importlib.util.find_spec("torch") is None:
+            raise BackendUnavailable(
+                "the camel backend needs torch and transformers, which the default install leaves out:"
+                " install the extra with `uv pip install --no-config 'newsworker[camel]'`"
+                " (or `pip install 'newsworker[camel]'`)"
+            )
     if backends.spacy_models:
         from workers.entities.spacy_ner import SpacyTagger
 

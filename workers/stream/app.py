@@ -1,8 +1,12 @@
 """The faust shell: consume raw records, enrich off the loop, produce, dead-letter, commit.
 
-At-least-once: `take_events` acks a batch's input events only after this agent's loop body
-returns, and the body returns only after the broker acknowledged every output record of the
-batch. Outputs are keyed by article id, so a replay after a crash overwrites rather than adds.
+At-least-once: each input event holds an extra reference until the broker has acknowledged its
+output, so faust cannot commit past a record whose output is not safe. Outputs are keyed by
+article id, so a replay after a crash overwrites rather than adds.
+
+Order: one agent instance produces the outputs of each batch in input order, so the versions of
+one article id leave in the order they came. The enrichment of the next batch overlaps with the
+broker's acknowledgement of the previous one.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import faust
 from faust.types import EventT
@@ -21,6 +25,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from workers import metrics
 from workers.config import Settings
 from workers.kafka_client import MAX_MESSAGE_BYTES, faust_credentials
+from workers.processing import Limits, Outcome, letter
+from workers.records import OUTPUT_TOO_LARGE, RecordError
+from workers.stream.logs import quiet_repeats
 from workers.stream.offload import Item, Offload
 
 log = logging.getLogger(__name__)
@@ -31,21 +38,43 @@ LOOP_CHECK_S = 1.0
 
 
 class Health:
-    """What /readyz reports: partitions assigned and a recent successful broker round trip."""
+    """What /readyz reports: partitions assigned, a recent successful broker round trip, and no
+    record enriching past its time budget."""
 
     def __init__(self) -> None:
         self.broker_ok_at = 0.0
+        self.broker_down_logged = False
 
-    def ready(self, assigned: int) -> tuple[bool, str]:
+    def ready(self, assigned: int, offload: Offload) -> tuple[bool, str]:
         if assigned == 0:
             return False, "no input partitions assigned"
         age = time.monotonic() - self.broker_ok_at
         if age > 3 * LAG_INTERVAL_S:
             return False, f"no successful broker round trip for {age:.0f}s"
+        stuck = offload.stuck_for()
+        if stuck > 0 and offload.inflight is not None:
+            return False, f"record {offload.inflight[1]} has run {stuck:.0f}s past its time budget"
         return True, f"ready: {assigned} partitions"
 
+    def broker_state(self, ok: bool, detail: str = "") -> None:
+        """One log line per change of the broker's reachability, not one per failed call."""
+        if ok:
+            self.broker_ok_at = time.monotonic()
+            if self.broker_down_logged:
+                log.warning("broker reachable again")
+        elif not self.broker_down_logged:
+            log.error("broker unreachable: %s (repeats of client errors are rate-limited)", detail)
+        self.broker_down_logged = not ok
 
-def build_app(settings: Settings) -> faust.App:
+
+def too_large(exc: BaseException) -> bool:
+    """The broker or the producer refused one record for its size (MessageSizeTooLargeError,
+    RecordTooLargeError, ...): the record's fault, not the broker's."""
+    return "TooLarge" in type(exc).__name__
+
+
+def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
+    limits = limits or settings.limits()
     datadir = Path(settings.state_dir) / f"worker-{settings.group_id}-{settings.web_port}"
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -67,11 +96,11 @@ def build_app(settings: Settings) -> faust.App:
     raw_topic = app.topic(settings.raw_topic, **raw_codec)
     enriched_topic = app.topic(settings.enriched_topic, **raw_codec)
     dlq_topic = app.topic(settings.dlq_topic, **raw_codec)
-    offload = Offload(settings.enrich_processes, settings.max_record_bytes, settings.ner_backend)
+    offload = Offload(settings.enrich_processes, limits)
     health = Health()
 
-    async def handle(events: list[EventT]) -> None:
-        items: list[Item] = [
+    def items(events: list[EventT]) -> list[Item]:
+        return [
             (
                 ev.message.value,
                 {
@@ -84,13 +113,26 @@ def build_app(settings: Settings) -> faust.App:
             )
             for ev in events
         ]
-        metrics.CONSUMED.inc(len(items))
-        outcomes = await offload.run(items)
-        deliveries = [
-            await (dlq_topic if out.dead else enriched_topic).send(key=out.key, value=out.value)
-            for out in outcomes
-        ]
-        await asyncio.gather(*deliveries)  # broker acks: only now may the inputs be committed
+
+    async def send(out: Outcome) -> asyncio.Future:
+        return await (dlq_topic if out.dead else enriched_topic).send(key=out.key, value=out.value)
+
+    async def confirm(events: list[EventT], outcomes: list[Outcome], sent: list[asyncio.Future]) -> None:
+        """Wait for the broker's acknowledgement of every output, then release the inputs."""
+        results = await asyncio.gather(*sent, return_exceptions=True)
+        for i, (ev, result) in enumerate(zip(events, results, strict=True)):
+            if isinstance(result, BaseException):
+                if not too_large(result) or outcomes[i].dead:
+                    _exit_to_retry(result)
+                # The topic is smaller than it said: the record becomes an output_too_large letter.
+                error = RecordError(OUTPUT_TOO_LARGE, f"the enriched topic refused the record: {result!r}")
+                payload, source, key = items([ev])[0]
+                outcomes[i] = letter(error, payload, source, key, limits)
+                try:
+                    await (await send(outcomes[i]))
+                except Exception as exc:
+                    _exit_to_retry(exc)
+        health.broker_state(True)
         done = time.time()
         for ev, out in zip(events, outcomes, strict=True):
             if out.dead:
@@ -107,25 +149,29 @@ def build_app(settings: Settings) -> faust.App:
                 metrics.STAGE_SECONDS.labels("all").observe(sum(out.stage_seconds.values()))
             if ev.message.timestamp:
                 metrics.END_TO_END.observe(max(0.0, done - ev.message.timestamp))
+            ev.ack()  # the last reference: faust may now commit past it
 
-    # Two agent instances per enrichment process: one batch is enriched while the previous one's
-    # outputs are produced. faust commits only contiguous acked offsets, so this stays at-least-once.
-    @app.agent(raw_topic, concurrency=2 * max(1, settings.enrich_processes))
+    # One instance: two would produce the outputs of one partition out of order.
+    @app.agent(raw_topic)
     async def enrich(stream: faust.Stream) -> None:
+        previous: asyncio.Task | None = None
         async for events in stream.take_events(settings.batch_size, within=settings.batch_wait_s):
+            for ev in events:  # take_events' own ack on the next turn must not commit them
+                ev.message.incref()
+            metrics.CONSUMED.inc(len(events))
+            outcomes = await offload.run(items(events))  # meanwhile the previous batch is confirmed
             try:
-                await handle(events)
+                sent = [await send(out) for out in outcomes]  # queued in input order
             except Exception as exc:
-                # An output the broker refused. Exit at once: take_events would ack the batch on
-                # its way out and faust would restart the agent past it, losing the batch. After a
-                # restart the worker resumes from the last commit, so nothing is lost.
-                log.critical("could not produce a batch; exiting to retry from the last commit: %r", exc)
-                logging.shutdown()
-                os._exit(EXIT_PRODUCE_FAILED)
+                _exit_to_retry(exc)
+            if previous is not None:
+                await previous
+            previous = asyncio.create_task(confirm(events, outcomes, sent))
 
     @app.task
     async def warm_offload() -> None:
-        await offload.run([])  # spawn and load models before the first records wait on it
+        quiet_repeats()  # faust has installed its log handlers by now
+        await offload.warm()  # spawn and load models before the first records wait on them
 
     def input_partitions() -> list:
         return sorted(tp for tp in app.consumer.assignment() if tp.topic == settings.raw_topic)
@@ -137,11 +183,20 @@ def build_app(settings: Settings) -> faust.App:
         metrics.ASSIGNED.set(len(assigned))
         if not assigned:
             return
-        highwaters = await consumer.highwaters(*assigned)  # a broker round trip
-        health.broker_ok_at = time.monotonic()
+        # A rebalance may revoke any of these partitions while this timer awaits: every call that
+        # depends on the assignment tolerates that (aiokafka raises IllegalStateError).
+        try:
+            highwaters = await consumer.highwaters(*assigned)  # a broker round trip
+        except Exception as exc:
+            health.broker_state(False, repr(exc))
+            return
+        health.broker_state(True)
         for tp in assigned:
             done = consumer._committed_offset.get(tp)  # faust's last committed offset, if any
-            position = done if done is not None else await consumer.position(tp)
+            try:
+                position = done if done is not None else await consumer.position(tp)
+            except Exception:  # revoked meanwhile: its new owner reports it
+                continue
             lag = max(0, (highwaters.get(tp) or 0) - (position or 0))
             metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
 
@@ -151,6 +206,7 @@ def build_app(settings: Settings) -> faust.App:
             expected = time.monotonic() + LOOP_CHECK_S
             await asyncio.sleep(LOOP_CHECK_S)
             metrics.LOOP_LAG.set(max(0.0, time.monotonic() - expected))
+            metrics.ENRICH_STUCK.set(offload.stuck_for())
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
@@ -162,7 +218,7 @@ def build_app(settings: Settings) -> faust.App:
 
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
-        ok, why = health.ready(len(input_partitions()))
+        ok, why = health.ready(len(input_partitions()), offload)
         return web.text(why + "\n", status=200 if ok else 503)
 
     @app.on_before_shutdown.connect
@@ -170,6 +226,15 @@ def build_app(settings: Settings) -> faust.App:
         offload.close()
 
     return app
+
+
+def _exit_to_retry(exc: BaseException) -> NoReturn:
+    """An output the broker refused, not for the record's sake (unreachable, unauthorised). Exit at
+    once: faust would restart the agent past the batch and lose it. After a restart the worker
+    resumes from the last commit, so nothing is lost."""
+    log.critical("could not produce a batch; exiting to retry from the last commit: %r", exc)
+    logging.shutdown()
+    os._exit(EXIT_PRODUCE_FAILED)
 
 
 def _text(key: bytes | None) -> str | None:

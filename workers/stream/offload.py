@@ -1,32 +1,55 @@
 """Run the CPU-bound core off the event loop, so heartbeats and commits never wait on it.
 
-Processes (spawned, not forked: the worker has threads and a running loop) give real parallelism;
-`processes=0` runs the core in one thread of the worker process, for debugging.
+Processes (spawned, not forked: the worker has threads and a running loop) give real parallelism
+and contain what a record can do to the process that enriches it. Each record has a time budget:
+the child interrupts a record over it (SIGALRM, see processing.time_budget); should a record hang
+inside C code or kill its process, the parent's deadline or the broken pool says so, the pool is
+recycled and the record is tried once more alone: a second failure dead-letters it
+(enrich_timeout / enrich_crashed), so no record can stall its partition or crash-loop the group.
+`processes=0` runs the core in one thread of the worker process, for debugging, without budget.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from workers.processing import Outcome, process
+from workers import metrics
+from workers.processing import Limits, Outcome, letter, process
+from workers.records import ENRICH_CRASHED, ENRICH_TIMEOUT, RecordError
+
+log = logging.getLogger(__name__)
 
 Item = tuple[bytes | None, dict[str, Any], bytes | None]  # payload, source, input key
+Target = Callable[[Item, Limits], Outcome]  # what runs a record in the children
 
 
-def process_batch(items: list[Item], max_record_bytes: int, ner_backend: str) -> list[Outcome]:
-    return [
-        process(payload, source, max_record_bytes, key, ner_backend=ner_backend)
-        for payload, source, key in items
-    ]
+# Beyond its budget, how long the parent waits for a record before it recycles the process: the
+# child's own alarm normally fires first.
+def deadline_s(timeout_s: float) -> float | None:
+    return timeout_s + max(1.0, timeout_s / 2) if timeout_s > 0 else None
 
 
-def _child_init(parent: int, ner_backend: str) -> None:
+def process_item(item: Item, limits: Limits) -> Outcome:
+    payload, source, key = item
+    return process(payload, source, limits, key)
+
+
+def process_batch(
+    items: list[Item], limits: Limits, target: Callable[[Item, Limits], Outcome]
+) -> list[Outcome]:
+    return [target(item, limits) for item in items]
+
+
+def _child_init(parent: int, limits: Limits) -> None:
     from workers.pipeline import default_pipeline
 
     # A worker killed with -9 cannot shut its pool down: children leave when the parent is gone.
@@ -36,29 +59,105 @@ def _child_init(parent: int, ner_backend: str) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
-    default_pipeline(ner_backend)  # load models at start-up, not on the first record
+    default_pipeline(limits.ner_backend, limits.max_text_chars)  # load models now, not on a record
+
+
+def _ready() -> None:
+    """A no-op task: its completion says a process has started and loaded the models."""
 
 
 class Offload:
-    def __init__(self, processes: int, max_record_bytes: int, ner_backend: str) -> None:
-        self.max_record_bytes = max_record_bytes
-        self.ner_backend = ner_backend
-        self.executor: Executor = (
-            ProcessPoolExecutor(
-                processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_child_init,
-                initargs=(os.getpid(), ner_backend),
-            )
-            if processes > 0
-            else ThreadPoolExecutor(1, thread_name_prefix="enrich")
+    def __init__(self, processes: int, limits: Limits, target: Target = process_item) -> None:
+        self.processes = processes
+        self.limits = limits
+        self.target = target  # a picklable module-level function: what runs in the children
+        self.executor = self._new_executor()
+        # (when, source) of the record the worker waits on; /readyz and a gauge report its age.
+        self.inflight: tuple[float, dict[str, Any]] | None = None
+
+    @property
+    def deadline_s(self) -> float | None:
+        return deadline_s(self.limits.timeout_s)
+
+    def _new_executor(self) -> Executor:
+        if self.processes == 0:
+            return ThreadPoolExecutor(1, thread_name_prefix="enrich")
+        return ProcessPoolExecutor(
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_child_init,
+            initargs=(os.getpid(), self.limits),
+        )
+
+    async def warm(self) -> None:
+        """Start every process and load the models before records wait on them."""
+        await asyncio.gather(
+            *(asyncio.wrap_future(self.executor.submit(_ready)) for _ in range(max(1, self.processes)))
         )
 
     async def run(self, items: list[Item]) -> list[Outcome]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self.executor, process_batch, items, self.max_record_bytes, self.ner_backend
-        )
+        """One outcome per item, in order."""
+        if self.processes == 0:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.executor, process_batch, items, self.limits, self.target)
+        outcomes: list[Outcome] = []
+        while len(outcomes) < len(items):
+            rest = items[len(outcomes) :]
+            futures = [self.executor.submit(self.target, item, self.limits) for item in rest]
+            for item, future in zip(rest, futures, strict=True):
+                outcome = await self._wait(item, future)
+                if isinstance(outcome, str):  # the pool was lost on this record or a neighbour
+                    outcomes.append(await self._alone(item))
+                    break
+                outcomes.append(outcome)
+        return outcomes
+
+    async def _wait(self, item: Item, future: Future) -> Outcome | str:
+        """The record's outcome, or why the pool was lost on it (a dead-letter reason)."""
+        self.inflight = (time.monotonic(), item[1])
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.deadline_s)
+        except TimeoutError:
+            failure = ENRICH_TIMEOUT
+            log.warning(
+                "record %s ran past its %gs deadline; recycling the enrichment processes",
+                item[1],
+                self.deadline_s,
+            )
+        except BrokenProcessPool:
+            failure = ENRICH_CRASHED
+            log.warning("an enrichment process died on or beside record %s; recycling", item[1])
+        finally:
+            self.inflight = None
+        await self._recycle()
+        return failure
+
+    async def _alone(self, item: Item) -> Outcome:
+        """The record's second try, alone in a fresh pool; a second failure dead-letters it."""
+        outcome = await self._wait(item, self.executor.submit(self.target, item, self.limits))
+        if isinstance(outcome, Outcome):
+            return outcome
+        message = {
+            ENRICH_TIMEOUT: f"no result within {self.deadline_s:g}s, twice; its process was recycled",
+            ENRICH_CRASHED: "the enrichment process died on this record, twice",
+        }[outcome]
+        payload, source, key = item
+        return letter(RecordError(outcome, message), payload, source, key, self.limits)
+
+    async def _recycle(self) -> None:
+        """Kill the pool's processes (a hung one ignores anything gentler) and start afresh."""
+        for child in list(getattr(self.executor, "_processes", {}).values()):
+            child.kill()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        metrics.ENRICH_RECYCLES.inc()
+        self.executor = self._new_executor()
+        await self.warm()
+
+    def stuck_for(self) -> float:
+        """Seconds the awaited record has run past its budget (0 when none)."""
+        if self.inflight is None or self.limits.timeout_s <= 0:
+            return 0.0
+        return max(0.0, time.monotonic() - self.inflight[0] - self.limits.timeout_s)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
