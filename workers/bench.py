@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from workers.config import Settings
+from workers.kafka_client import ensure_topics
 from workers.kafka_local import LocalKafka, free_port
 from workers.local_run import WorkerProcess, read_topic
 from workers.processing import Limits, process
@@ -66,7 +73,49 @@ def stage_shares(path: Path, max_record_bytes: int = Settings.max_record_bytes) 
     return {stage: seconds / whole for stage, seconds in totals.items()}
 
 
-def bench_kafka(path: Path, loops: int, settings: Settings, rate: float = 0.0) -> Result:
+def startup() -> list[str]:
+    """What a user waits for at the start, each in a fresh interpreter (warm disk cache)."""
+    lines = []
+    for name, args in (
+        ("newsworker --help", ["--help"]),
+        ("newsworker enrich of one article", ["enrich", "seeds/000_d82f3b9495a6aa15.txt"]),
+    ):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "workers", *args], capture_output=True, check=True)
+        lines.append(f"start-up: {name}: {time.perf_counter() - started:.2f}s wall")
+    loads = subprocess.run(
+        [sys.executable, "-c", "from workers.bench import load_breakdown; load_breakdown()"],
+        capture_output=True,
+        check=True,
+    )
+    parts = orjson.loads(loads.stdout)
+    lines.append("start-up: loading the core: " + ", ".join(f"{k} {v:.2f}s" for k, v in parts.items()))
+    return lines
+
+
+def load_breakdown() -> None:
+    """Print, as JSON, the seconds each part of the core takes to import and load."""
+    stages = (
+        ("language", "workers.language", "LanguageStage"),
+        ("entities (gazetteer from the cache, CRF)", "workers.entities", "EntityStage"),
+        ("events (lexicon, classifiers)", "workers.events", "EventStage"),
+    )
+    parts: dict[str, float] = {}
+    for name, module, stage in stages:
+        started = time.perf_counter()
+        getattr(importlib.import_module(module), stage)()
+        parts[name] = time.perf_counter() - started
+    print(orjson.dumps(parts).decode())
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    result: Result
+    ready_s: float  # from the worker's start to its first /readyz 200
+    peak_rss: int  # bytes, the worker and its enrichment processes together
+
+
+def bench_kafka(path: Path, loops: int, settings: Settings, rate: float = 0.0) -> WorkerRun:
     """A fresh local broker and worker; latency = enriched record's broker timestamp minus the
     raw record's; throughput over the span from the first raw to the last enriched record."""
     with tempfile.TemporaryDirectory(prefix="newsworker-bench-") as tmp:
@@ -79,18 +128,31 @@ def bench_kafka(path: Path, loops: int, settings: Settings, rate: float = 0.0) -
             group_id="bench",
             web_port=free_port(),
         )
+        ensure_topics(s)  # existing topics, as a restarted worker finds them
         worker = WorkerProcess(s, Path(tmp) / "worker.log")
+        peak = [0]
+        sampling = threading.Event()
+
+        def sample() -> None:
+            while not sampling.wait(0.25):
+                peak[0] = max(peak[0], worker.rss_bytes())
+
+        sampler = threading.Thread(target=sample, daemon=True)
         try:
+            started = time.perf_counter()
             worker.start().wait_ready()
+            ready_s = time.perf_counter() - started
+            sampler.start()
             ids = [key.decode() for key, _ in articles([path], loops)]
             replay((str(path),), s, rate=rate, loops=loops)
             raw = read_topic(s, s.raw_topic, until=ids, timeout=600)
             out = read_topic(s, s.enriched_topic, until=ids, timeout=600)
         finally:
+            sampling.set()
             worker.stop()
             broker.stop()
     done = [i for i in ids if i in out]
     latencies = [out[i][0].timestamp - raw[i][0].timestamp for i in done]
     first = min(raw[i][0].timestamp for i in ids)
     last = max(out[i][0].timestamp for i in done) if done else first
-    return Result(len(done), last - first, latencies)
+    return WorkerRun(Result(len(done), last - first, latencies), ready_s, peak[0])

@@ -13,6 +13,7 @@ from tqdm import tqdm
 from workers import __version__, config
 from workers.config import Settings
 
+EX_DATAERR = 65  # sysexits.h: the input data was incorrect
 KAFKA_SETTINGS = (
     "bootstrap_servers",
     "security_protocol",
@@ -33,9 +34,18 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
 @click.option("-o", "--output", type=click.File("wb"), default="-", help="Enriched JSONL (default stdout).")
 @click.option("--dead-letters", type=click.File("wb"), help="Also write dead letters here (JSONL).")
+@click.option(
+    "--fail-on-dead-letter",
+    is_flag=True,
+    help="Exit 65 when any record was dead-lettered (default: when all were).",
+)
 @config.options("max_record_bytes", "enrich_timeout_s", "max_text_chars", "ner_backend")
-def enrich(paths: tuple[Path, ...], output, dead_letters, **flags) -> None:
-    """Enrich .txt / JSONL / .jsonl.gz articles offline (stdin: no PATH or `-`), with the worker's core."""
+def enrich(paths: tuple[Path, ...], output, dead_letters, fail_on_dead_letter: bool, **flags) -> None:
+    """Enrich .txt / JSONL / .jsonl.gz articles offline (stdin: no PATH or `-`), with the worker's core.
+
+    Exit status: 0 when every record was enriched (or some were, without --fail-on-dead-letter);
+    65 (EX_DATAERR) when none was, or any was dead-lettered with --fail-on-dead-letter; 1 when an
+    input file cannot be read."""
     from workers.processing import process
     from workers.records import InputError, expand_paths, read_inputs
 
@@ -64,6 +74,8 @@ def enrich(paths: tuple[Path, ...], output, dead_letters, **flags) -> None:
     finally:
         bar.close()
     click.echo(f"enriched {enriched}, dead-lettered {dead}", err=True)
+    if dead and (fail_on_dead_letter or not enriched):
+        sys.exit(EX_DATAERR)
 
 
 @main.command()
@@ -209,13 +221,20 @@ def demo(seeds: Path, keep_running: bool, **flags) -> None:
 @config.options("state_dir", "enrich_processes", "batch_size", "batch_wait_ms")
 def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, **flags) -> None:
     """Print articles/s and p50/p99 latency: offline enrich, then end to end through Kafka."""
-    from workers.bench import bench_kafka, bench_offline
+    from workers.bench import bench_kafka, bench_offline, startup
 
     settings = Settings.from_env(**flags)
+    for line in startup():
+        click.echo(line)
     click.echo(bench_offline(articles).line("offline enrich"))
     if not skip_kafka:
         name = f"end to end via Kafka ({f'{rate:g}/s' if rate else 'burst'})"
-        click.echo(bench_kafka(articles, loops, settings, rate).line(name))
+        run = bench_kafka(articles, loops, settings, rate)
+        click.echo(run.result.line(name))
+        click.echo(
+            f"worker: /readyz 200 after {run.ready_s:.1f}s on existing topics; peak RSS under load"
+            f" {run.peak_rss / 2**20:.0f} MB with {settings.enrich_processes} enrichment process(es)"
+        )
 
 
 SHARED_DATA = Path("../shared/data")
@@ -277,8 +296,9 @@ def eval_events(data: Path) -> None:
 @_data_option
 def train_events(data: Path) -> None:
     """Rebuild the CAMEO -> PLOVER table and the sentence classifiers from the shared data."""
-    from workers.events.classifier import MODELS, event_tokens
+    from workers.events.classifier import event_tokens
     from workers.events.classifier import train as train_classifiers
+    from workers.events.linear import MODELS
     from workers.events.ontology import DATA, build_cameo_table
     from workers.events.stage import lexicon_events
 

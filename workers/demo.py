@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from workers.config import Settings
-from workers.kafka_local import LocalKafka, free_port
+from workers.kafka_local import KAFKA_VERSION, LocalKafka, free_port, jars_ready
 from workers.local_run import WorkerProcess, read_topic
 from workers.records import expand_paths
 from workers.replay import articles, replay
@@ -19,6 +19,10 @@ def run_demo(settings: Settings, seeds: Path, keep_running: bool) -> None:
     state = Path(settings.state_dir)
     broker = LocalKafka(state / "kafka-demo", free_port())
     click.echo(f"1/4 starting Apache Kafka (KRaft) on {broker.bootstrap} ...")
+    if not jars_ready():
+        click.echo(
+            f"    first run: fetching the Kafka {KAFKA_VERSION} jars from Maven Central (~60 MB, ~25 s)"
+        )
     broker.start()
     settings = dataclasses.replace(settings, bootstrap_servers=broker.bootstrap, group_id="newsworker-demo")
     worker = WorkerProcess(settings, state / "demo-worker.log")
@@ -32,12 +36,15 @@ def run_demo(settings: Settings, seeds: Path, keep_running: bool) -> None:
         click.echo(f"4/4 {len([i for i in ids if i in received])}/{len(ids)} articles enriched\n")
         _summarise(received, ids, seeds)
         scraped = worker.metrics()
-        click.echo(f"\nmetrics: {worker.url}/metrics  (health: {worker.url}/healthz, {worker.url}/readyz)")
+        click.echo("\nmetrics, as the worker exported them:")
         for name in ("newsworker_articles_consumed_total", "newsworker_articles_enriched_total"):
             click.echo(f"  {name}  {scraped.get(name, 0):.0f}")
         if keep_running:
             click.echo(f"\nleft running: worker pid {worker.process.pid}, Kafka pid {broker.pid()}")
+            click.echo(f"  metrics {worker.url}/metrics, health {worker.url}/healthz, {worker.url}/readyz")
+            click.echo(f"  stop them with: kill {worker.process.pid} {broker.pid()}")
             return
+        click.echo("(KEEP_RUNNING=1 make demo leaves the worker and Kafka up to browse /metrics)")
     except BaseException:
         keep_running = False
         raise

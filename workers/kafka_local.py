@@ -144,11 +144,21 @@ class LocalKafka:
 KAFKA_VERSION = "4.1.1"  # keep in step with deploy/local/kafka/pom.xml
 
 
+def _classpath_file() -> Path:
+    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:12]
+    return CACHE / f"classpath-{digest}.txt"
+
+
+def jars_ready() -> bool:
+    """Whether the broker's jars are resolved already (else the next start downloads them)."""
+    cached = _classpath_file()
+    return cached.exists() and all(Path(jar).exists() for jar in cached.read_text().split(":"))
+
+
 def resolve_classpath() -> str:
     """The broker's classpath, resolved by Maven once per pom version and cached."""
-    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:12]
-    cached = CACHE / f"classpath-{digest}.txt"
-    if cached.exists() and all(Path(jar).exists() for jar in cached.read_text().split(":")):
+    cached = _classpath_file()
+    if jars_ready():
         return cached.read_text()
     CACHE.mkdir(parents=True, exist_ok=True)
     log.info("resolving Apache Kafka %s jars from Maven Central (first run only)", KAFKA_VERSION)

@@ -76,6 +76,12 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.kill()
 
+    def rss_bytes(self) -> int:
+        """Resident memory of the worker and its enrichment processes together."""
+        if self.process is None:
+            return 0
+        return sum(_rss(pid) for pid in [self.process.pid, *children(self.process.pid)])
+
     def metrics(self) -> dict[str, float]:
         """Scraped samples, keyed `name{label="value",...}` (labels sorted) or bare `name`."""
         with urllib.request.urlopen(self.url + "/metrics", timeout=5) as response:
@@ -86,6 +92,29 @@ class WorkerProcess:
                 labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
                 samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
         return samples
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ class Enrichment:
 # (events point at entities by index) only see what is kept.
 LIST_CAPS = {"entities": 1000, "events": 500}
 ANALYSED_FIELDS = ("title", "text")
+OUTPUT_FIRST = ("id", "language", "entities", "events", "pipeline", "warnings")
 
 
 class Pipeline:
@@ -73,6 +74,8 @@ class Pipeline:
         }
         if capped:
             record["pipeline"]["capped"] = capped
+        # What was added first, then the producer's fields: `head` of an output shows the enrichment.
+        record = {name: record[name] for name in OUTPUT_FIRST if name in record} | record
         return Enrichment(record, seconds)
 
 

@@ -99,7 +99,10 @@ def decode_article(payload: bytes | None, max_bytes: int) -> Article:
     try:
         article = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
-        raise RecordError(INVALID_JSON, f"not JSON: {exc}") from None
+        start = payload[:40].decode("utf-8", "replace")
+        raise RecordError(
+            INVALID_JSON, f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno} (it starts {start!r})"
+        ) from None
     errors = schema_errors("raw-article", article)
     if errors:
         raise RecordError(SCHEMA_VIOLATION, "; ".join(errors))

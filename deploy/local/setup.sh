@@ -26,7 +26,8 @@ command -v uv >/dev/null || python3 -m pip install --quiet uv
 # venv LOCK: a venv pinned by LOCK, with newsworker installed editable, checked consistent.
 venv() {
   [ -x "$1/bin/python" ] || uv venv --quiet --python 3.11 "$1"
-  uv pip sync --quiet -p "$1" "$2"
+  # Bytecode now: with PYTHONDONTWRITEBYTECODE set (as on CI) every start would compile ~2 s of it.
+  uv pip sync --quiet --compile-bytecode -p "$1" "$2"
   uv pip install --quiet -p "$1" --no-deps -e .
   # camel-tools declares torch and transformers, which only the `camel` extra needs (pyproject's
   # [tool.uv] override leaves them out); where they are absent, its metadata is made to say so,

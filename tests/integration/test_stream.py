@@ -18,7 +18,7 @@ from kafka import KafkaProducer
 from tests.conftest import ANT_SAMPLE, SEED_TXT, SEEDS
 from workers.config import Settings
 from workers.kafka_client import MAX_MESSAGE_BYTES, client_config
-from workers.local_run import read_topic
+from workers.local_run import children, read_topic
 from workers.records import schema_errors
 from workers.replay import ReplayError, articles, replay
 
@@ -113,8 +113,8 @@ def test_metrics_count_exactly_what_was_sent(settings, start_worker):
 
 def test_kill_9_mid_replay_loses_nothing(settings, start_worker):
     worker = start_worker()
-    children = _children(worker.process.pid)
-    assert children, "the enrichment runs in child processes"
+    enrichers = children(worker.process.pid)
+    assert enrichers, "the enrichment runs in child processes"
     ids = ids_of(ANT_SAMPLE, loops=10)
     assert len(set(ids)) == 2000
     sender = threading.Thread(
@@ -129,7 +129,7 @@ def test_kill_9_mid_replay_loses_nothing(settings, start_worker):
     sender.join()
     assert _enriched_count(settings) < 2000, "the kill came too late to test anything"
     time.sleep(3)
-    assert not any(_alive(pid) for pid in children), "enrichment processes outlived the worker"
+    assert not any(_alive(pid) for pid in enrichers), "enrichment processes outlived the worker"
     start_worker()
     received = read_topic(settings, settings.enriched_topic, until=ids, timeout=240)
     missing = set(ids) - set(received)
@@ -162,19 +162,6 @@ def _version() -> str:
 
 def _enriched_count(settings: Settings) -> int:
     return sum(len(v) for v in read_topic(settings, settings.enriched_topic, timeout=3).values())
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
 
 
 def _alive(pid: int) -> bool:

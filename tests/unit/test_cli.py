@@ -33,6 +33,24 @@ def test_enrich_stdin_reports_bad_lines_and_goes_on(tmp_path):
     assert dead[0]["payload"] == "{broken"
 
 
+def test_enrich_exit_status_says_whether_records_were_lost():
+    good, bad = b'{"text": "Talks resumed in Geneva."}\n', b"not json\n"
+    runner = CliRunner()
+    assert runner.invoke(main, ["enrich"], input=good).exit_code == 0
+    none = runner.invoke(main, ["enrich"], input=bad)
+    assert none.exit_code == 65  # EX_DATAERR: nothing was enriched
+    assert "<stdin>:1: invalid_json: not JSON:" in none.stderr and "it starts 'not json'" in none.stderr
+    assert runner.invoke(main, ["enrich"], input=good + bad).exit_code == 0  # some were
+    assert runner.invoke(main, ["enrich", "--fail-on-dead-letter"], input=good + bad).exit_code == 65
+
+
+def test_an_enriched_record_reads_enrichment_first():
+    result = CliRunner().invoke(main, ["enrich"], input=b'{"text": "Talks resumed.", "title": "Talks"}\n')
+    record = orjson.loads(result.stdout_bytes)
+    assert list(record)[:5] == ["id", "language", "entities", "events", "pipeline"]
+    assert list(record)[5:] == ["text", "title"]
+
+
 def test_enrich_names_a_missing_file():
     result = CliRunner().invoke(main, ["enrich", "no/such/file.jsonl"])
     assert result.exit_code == 2 and "no/such/file.jsonl" in result.output

@@ -300,3 +300,31 @@ def test_quantities_stop_before_a_preposition_or_conjunction(text, language, cou
 def test_control_is_territorial_only_over_a_place(text, occupied):
     record = enrich(text)
     assert any(e["plover"]["mode"] == "occupy" for e in record["events"]) is occupied
+
+
+def test_the_numpy_classifier_computes_what_scikit_learn_computes():
+    """linear.py serves the models without scikit-learn: same probabilities as the fitted model."""
+    import json
+
+    import numpy as np
+
+    from tests.conftest import REPO
+    from workers.events.classifier import SentenceClassifier
+
+    shared = REPO.parent / "shared" / "data"
+    for language, path, field in (
+        ("ar", "oeda-arabic-events/dev.jsonl", "label"),
+        ("en", "case2021-acled-subtypes/dev.jsonl", "subtype"),
+    ):
+        rows = [json.loads(line) for line in (shared / path).open(encoding="utf-8")][:400]
+        texts = [r["text"] for r in rows]
+        tokens = ["P_ASSAULT T_قصف FLAGGED" if i % 3 else "NONE" for i in range(len(rows))]
+        labels = [r[field] == "yes" if language == "ar" else r[field] for r in rows]  # binary and 25 classes
+        fitted = SentenceClassifier(language, 4.0).fit(texts[:300], tokens[:300], labels[:300])
+        exported = fitted.export()
+        assert exported.classes == fitted.classes
+        np.testing.assert_allclose(
+            exported.probabilities(texts[300:], tokens[300:]),
+            fitted.probabilities(texts[300:], tokens[300:]),
+            atol=1e-9,
+        )

@@ -14,6 +14,8 @@ def test_not_ready_without_partitions_or_broker_or_with_a_stuck_record():
     ok, why = health.ready(3, offload)
     assert not ok and "broker" in why
     health.broker_state(True)
+    assert health.ready(3, offload) == (False, "enrichment processes are starting (loading models)")
+    offload.is_warm = True
     assert health.ready(3, offload) == (True, "ready: 3 partitions")
     offload.inflight = (time.monotonic() - 5.0, {"topic": "raw", "partition": 1, "offset": 7})
     ok, why = health.ready(3, offload)

@@ -5,6 +5,8 @@ Input: a sentence and the lexicon's events in it (as tokens such as `P_ASSAULT T
 - `en-acled`: which ACLED sub-event type does this English sentence report? (CASE-2021 labels)
 The only labelled data here is the shared development data, so `newsworker train events` fits on
 all of it and `newsworker eval events` reports k-fold cross-validated scores of the same fit.
+Training and evaluation use scikit-learn; the fitted models are exported to numbers that
+linear.py applies without it.
 """
 
 from __future__ import annotations
@@ -12,21 +14,15 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
-from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from workers.entities.arabic import normalize
-from workers.events.ontology import DATA, acled_types
+from workers.events import linear
+from workers.events.ontology import acled_types
 
-MODELS = DATA / "classifiers.joblib"
 ARABIC_TYPES = ("ASSAULT", "PROTEST")
 
 
@@ -49,18 +45,42 @@ class SentenceClassifier:
         self.language, self.c = language, c
 
     def fit(self, texts: list[str], tokens: list[str], labels: list[Any]) -> SentenceClassifier:
+        from scipy.sparse import hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         if self.language == "ar":
             self.text = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
         else:
             self.text = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
         self.events = TfidfVectorizer(token_pattern=r"\S+", lowercase=False)
-        matrix = hstack([self.text.fit_transform(self._clean(texts)), 3 * self.events.fit_transform(tokens)])
+        matrix = hstack(
+            [
+                self.text.fit_transform(self._clean(texts)),
+                linear.EVENT_WEIGHT * self.events.fit_transform(tokens),
+            ]
+        )
         self.model = LogisticRegression(C=self.c, class_weight="balanced", max_iter=3000).fit(matrix, labels)
         return self
 
     def probabilities(self, texts: list[str], tokens: list[str]) -> np.ndarray:
-        matrix = hstack([self.text.transform(self._clean(texts)), 3 * self.events.transform(tokens)])
+        from scipy.sparse import hstack
+
+        matrix = hstack(
+            [self.text.transform(self._clean(texts)), linear.EVENT_WEIGHT * self.events.transform(tokens)]
+        )
         return self.model.predict_proba(matrix)
+
+    def export(self) -> linear.LinearModel:
+        """The fitted numbers, for inference without scikit-learn."""
+        return linear.LinearModel(
+            self.language,
+            linear.Tfidf({t: int(i) for t, i in self.text.vocabulary_.items()}, self.text.idf_),
+            linear.Tfidf({t: int(i) for t, i in self.events.vocabulary_.items()}, self.events.idf_),
+            self.model.coef_,
+            self.model.intercept_,
+            list(self.model.classes_),
+        )
 
     @property
     def classes(self) -> list[Any]:
@@ -105,6 +125,8 @@ def cross_validated(name: str, texts: list, tokens: list, labels: list, folds: i
     counts = {label: list(labels).count(label) for label in set(labels)}
     # A class seen once cannot be split; it stays in training only.
     strata = np.array([str(label) if counts[label] > 1 else "__rare__" for label in labels])
+    from sklearn.model_selection import StratifiedKFold
+
     with warnings.catch_warnings():  # the rare stratum may hold one row: it then trains in every fold
         warnings.filterwarnings("ignore", "The least populated class", UserWarning)
         splits = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, strata))
@@ -122,20 +144,15 @@ def cross_validated(name: str, texts: list, tokens: list, labels: list, folds: i
     return out
 
 
-def train(data: Path, annotate: Callable[[str, str], str], out: Path = MODELS) -> dict[str, int]:
+def train(data: Path, annotate: Callable[[str, str], str], out: Path = linear.MODELS) -> dict[str, int]:
     models = {}
     sizes = {}
     for name, (texts, tokens, labels) in training_sets(data, annotate).items():
         if name not in SETTINGS:
             continue
         language, c = SETTINGS[name]
-        models[name] = SentenceClassifier(language, c).fit(texts, tokens, labels)
+        models[name] = SentenceClassifier(language, c).fit(texts, tokens, labels).export()
         sizes[name] = len(texts)
-    joblib.dump(models, out, compress=3)
-    classifiers.cache_clear()
+    linear.save(models, out)
+    linear.classifiers.cache_clear()
     return sizes
-
-
-@cache
-def classifiers() -> dict[str, SentenceClassifier]:
-    return joblib.load(MODELS) if MODELS.exists() else {}

@@ -20,7 +20,7 @@ from workers.entities.features import clusters
 from workers.entities.gazetteer import gazetteer
 from workers.entities.tokens import Token, sentence_tokens
 from workers.events.classifier import ARABIC_TYPES, event_tokens
-from workers.events.classifier import classifiers as learned
+from workers.events.linear import classifiers as learned
 from workers.events.ontology import Trigger, acled_types, cue_words, lexicon, number_words
 
 LANGUAGES = ("ar", "en")

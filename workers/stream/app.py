@@ -51,6 +51,8 @@ class Health:
         age = time.monotonic() - self.broker_ok_at
         if age > 3 * LAG_INTERVAL_S:
             return False, f"no successful broker round trip for {age:.0f}s"
+        if not offload.is_warm:
+            return False, "enrichment processes are starting (loading models)"
         stuck = offload.stuck_for()
         if stuck > 0 and offload.inflight is not None:
             return False, f"record {offload.inflight[1]} has run {stuck:.0f}s past its time budget"
@@ -176,20 +178,27 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
     def input_partitions() -> list:
         return sorted(tp for tp in app.consumer.assignment() if tp.topic == settings.raw_topic)
 
-    @app.timer(interval=LAG_INTERVAL_S)
-    async def measure_lag() -> None:
+    @app.task
+    async def lag_loop() -> None:
+        # Not a faust timer: a timer first fires one interval after start, and /readyz waits for
+        # the first measurement. Until partitions arrive, look every second.
+        while not app.should_stop:
+            await asyncio.sleep(LAG_INTERVAL_S if await measure_lag() else 1.0)
+
+    async def measure_lag() -> bool:
+        """Lag per assigned input partition; False while none is assigned."""
         consumer = app.consumer
         assigned = input_partitions()
         metrics.ASSIGNED.set(len(assigned))
         if not assigned:
-            return
+            return False
         # A rebalance may revoke any of these partitions while this timer awaits: every call that
         # depends on the assignment tolerates that (aiokafka raises IllegalStateError).
         try:
             highwaters = await consumer.highwaters(*assigned)  # a broker round trip
         except Exception as exc:
             health.broker_state(False, repr(exc))
-            return
+            return True
         health.broker_state(True)
         for tp in assigned:
             done = consumer._committed_offset.get(tp)  # faust's last committed offset, if any
@@ -199,6 +208,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
                 continue
             lag = max(0, (highwaters.get(tp) or 0) - (position or 0))
             metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lag)
+        return True
 
     @app.task
     async def measure_loop_lag() -> None:

@@ -74,6 +74,7 @@ class Offload:
         self.executor = self._new_executor()
         # (when, source) of the record the worker waits on; /readyz and a gauge report its age.
         self.inflight: tuple[float, dict[str, Any]] | None = None
+        self.is_warm = False  # every process started with its models loaded
 
     @property
     def deadline_s(self) -> float | None:
@@ -91,9 +92,11 @@ class Offload:
 
     async def warm(self) -> None:
         """Start every process and load the models before records wait on them."""
+        self.is_warm = False
         await asyncio.gather(
             *(asyncio.wrap_future(self.executor.submit(_ready)) for _ in range(max(1, self.processes)))
         )
+        self.is_warm = True
 
     async def run(self, items: list[Item]) -> list[Outcome]:
         """One outcome per item, in order."""

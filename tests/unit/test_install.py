@@ -1,0 +1,40 @@
+"""The default install is lean: no torch, no CUDA, and nothing on the default path imports them."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.conftest import REPO, SEED_TXT
+
+HEAVY = r"^(torch|transformers|triton|nvidia-|cuda-)"
+
+
+def test_the_default_locks_hold_no_torch_and_the_camel_lock_does():
+    for lock in ("requirements-runtime.lock", "requirements.lock"):
+        assert not re.search(HEAVY, (REPO / lock).read_text(), re.M), lock
+    camel = (REPO / "requirements-camel.lock").read_text()
+    assert re.search(r"^torch==", camel, re.M) and re.search(r"^transformers==", camel, re.M)
+
+
+def test_enrichment_runs_without_torch_or_scikit_learn_and_no_module_needs_torch():
+    code = f"""
+import importlib, pkgutil, sys
+import workers.stream.app, workers.cli
+from workers.processing import Limits, process
+from workers.records import read_inputs
+[item] = read_inputs(__import__("pathlib").Path({str(SEED_TXT)!r}))
+outcome = process(item.payload, item.source, Limits())
+assert not outcome.dead and outcome.event_types, outcome
+def heavy(names):
+    return ",".join(sorted({{m.split(".")[0] for m in sys.modules}} & names))
+print(heavy({{"torch", "transformers", "sklearn", "scipy"}}))  # the worker's and enrich's path
+for module in pkgutil.walk_packages(workers.__path__, "workers."):
+    if not module.name.endswith("__main__"):  # that one runs the CLI
+        importlib.import_module(module.name)
+print(heavy({{"torch", "transformers"}}))  # every module, training and evaluation included
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split("\n")[:2] == ["", ""], f"imported: {result.stdout!r}"
