@@ -195,7 +195,8 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
         # A rebalance may revoke any of these partitions while this timer awaits: every call that
         # depends on the assignment tolerates that (aiokafka raises IllegalStateError).
         try:
-            highwaters = await consumer.highwaters(*assigned)  # a broker round trip
+            # A broker round trip; it would wait out a whole outage, so it is bounded.
+            highwaters = await asyncio.wait_for(consumer.highwaters(*assigned), LAG_INTERVAL_S)
         except Exception as exc:
             health.broker_state(False, repr(exc))
             return True
