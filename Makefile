@@ -14,8 +14,8 @@ demo: setup
 
 test: setup-test
 	.venv/bin/ruff check .
-	.venv/bin/pytest -m "not camel"
 	.venv-test/bin/pytest -m camel -p no:cacheprovider
+	.venv/bin/pytest -m "not camel"
 
 # Re-resolve pinned versions after changing pyproject.toml dependencies. The camel lock ignores
 # [tool.uv] (its override drops torch) and adds the dev tools, for .venv-test.

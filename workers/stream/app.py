@@ -120,20 +120,24 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
         return await (dlq_topic if out.dead else enriched_topic).send(key=out.key, value=out.value)
 
     async def confirm(events: list[EventT], outcomes: list[Outcome], sent: list[asyncio.Future]) -> None:
-        """Wait for the broker's acknowledgement of every output, then release the inputs."""
-        results = await asyncio.gather(*sent, return_exceptions=True)
-        for i, (ev, result) in enumerate(zip(events, results, strict=True)):
-            if isinstance(result, BaseException):
-                if not too_large(result) or outcomes[i].dead:
-                    _exit_to_retry(result)
-                # The topic is smaller than it said: the record becomes an output_too_large letter.
-                error = RecordError(OUTPUT_TOO_LARGE, f"the enriched topic refused the record: {result!r}")
-                payload, source, key = items([ev])[0]
-                outcomes[i] = letter(error, payload, source, key, limits)
-                try:
+        """Wait for the broker's acknowledgement of every output, then release the inputs. Any
+        failure here that is not one record's exits: inputs still referenced would otherwise
+        never be committed, and their partitions would stall."""
+        try:
+            results = await asyncio.gather(*sent, return_exceptions=True)
+            for i, (ev, result) in enumerate(zip(events, results, strict=True)):
+                if isinstance(result, BaseException):
+                    if not too_large(result) or outcomes[i].dead:
+                        _exit_to_retry(result)
+                    # The topic is smaller than it said: the record becomes an output_too_large letter.
+                    error = RecordError(
+                        OUTPUT_TOO_LARGE, f"the enriched topic refused the record: {result!r}"
+                    )
+                    payload, source, key = items([ev])[0]
+                    outcomes[i] = letter(error, payload, source, key, limits)
                     await (await send(outcomes[i]))
-                except Exception as exc:
-                    _exit_to_retry(exc)
+        except Exception as exc:
+            _exit_to_retry(exc)
         health.broker_state(True)
         done = time.time()
         for ev, out in zip(events, outcomes, strict=True):
@@ -161,13 +165,13 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
             for ev in events:  # take_events' own ack on the next turn must not commit them
                 ev.message.incref()
             metrics.CONSUMED.inc(len(events))
-            outcomes = await offload.run(items(events))  # meanwhile the previous batch is confirmed
             try:
+                outcomes = await offload.run(items(events))  # meanwhile the previous batch is confirmed
                 sent = [await send(out) for out in outcomes]  # queued in input order
-            except Exception as exc:
+                if previous is not None:
+                    await previous
+            except Exception as exc:  # not a record's failure (those are outcomes): the broker's
                 _exit_to_retry(exc)
-            if previous is not None:
-                await previous
             previous = asyncio.create_task(confirm(events, outcomes, sent))
 
     @app.task
