@@ -108,6 +108,21 @@ def load_breakdown() -> None:
     print(orjson.dumps(parts).decode())
 
 
+def encoder_speeds(articles: Path) -> list[str]:
+    """Sentences/s of each encoder on 30-word sentences of `articles`, one thread."""
+    from threadpoolctl import threadpool_limits
+
+    from workers.encoders.evaluate import measured, news_sentences
+
+    sentences = news_sentences(articles)
+    with threadpool_limits(1):
+        return [
+            f"encoder {name}: {speed:,.0f} sentences/s ({len(sentences)} 30-word sentences, one thread),"
+            f" +{added:.0f} MB"
+            for name, _, speed, added in measured(sentences)
+        ]
+
+
 @dataclass(frozen=True)
 class WorkerRun:
     result: Result

@@ -221,12 +221,14 @@ def demo(seeds: Path, keep_running: bool, **flags) -> None:
 @config.options("state_dir", "enrich_processes", "batch_size", "batch_wait_ms")
 def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, **flags) -> None:
     """Print articles/s and p50/p99 latency: offline enrich, then end to end through Kafka."""
-    from workers.bench import bench_kafka, bench_offline, startup
+    from workers.bench import bench_kafka, bench_offline, encoder_speeds, startup
 
     settings = Settings.from_env(**flags)
     for line in startup():
         click.echo(line)
     click.echo(bench_offline(articles).line("offline enrich"))
+    for line in encoder_speeds(articles):
+        click.echo(line)
     if not skip_kafka:
         name = f"end to end via Kafka ({f'{rate:g}/s' if rate else 'burst'})"
         run = bench_kafka(articles, loops, settings, rate)
@@ -306,6 +308,29 @@ def train_events(data: Path) -> None:
     click.echo(f"{count} CAMEO codes -> {DATA / 'cameo_plover.tsv'}")
     sizes = train_classifiers(data, lambda text, language: event_tokens(lexicon_events(text, language)))
     click.echo(f"classifiers {sizes} -> {MODELS}")
+
+
+@train.command("encoders")
+@_data_option
+def train_encoders(data: Path) -> None:
+    """Distil the static piece table from the contextual e5 encoder (~15 min: its targets first)."""
+    from threadpoolctl import threadpool_limits
+
+    from workers.encoders import distill
+
+    with threadpool_limits(1):
+        sizes = distill.train(data, Path(".newsworker") / "distill", log=click.echo)
+    click.echo(f"static table: {sizes} -> {distill.TABLE}")
+
+
+@evaluate.command("encoders")
+@_data_option
+def eval_encoders(data: Path) -> None:
+    """Cross-lingual UDHR retrieval, ANT title->lead retrieval, speed and memory per encoder."""
+    from workers.encoders.evaluate import report
+
+    for line in report(data):
+        click.echo(line)
 
 
 @train.command("language")

