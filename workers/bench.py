@@ -117,8 +117,7 @@ def encoder_speeds(articles: Path) -> list[str]:
     sentences = news_sentences(articles)
     with threadpool_limits(1):
         return [
-            f"encoder {name}: {speed:,.0f} sentences/s ({len(sentences)} 30-word sentences, one thread),"
-            f" +{added:.0f} MB"
+            f"encoder {name}: {speed} ({len(sentences)} 30-word sentences, one thread), +{added:.0f} MB"
             for name, _, speed, added in measured(sentences)
         ]
 

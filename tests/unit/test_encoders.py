@@ -3,6 +3,10 @@ offsets, every encoder loads with the network forbidden, and the numbers hold on
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import numpy as np
 import pytest
 
 from tests.conftest import REPO, SEED_TXT
@@ -65,3 +69,43 @@ def test_use_separates_translations_from_unrelated_texts():
     vectors = use.pretrained().encode(texts)
     assert vectors.shape == (3, 512)
     assert vectors[0] @ vectors[1] > 0.6 > 0.3 > vectors[0] @ vectors[2]
+
+
+def test_every_encoder_loads_and_encodes_with_the_network_forbidden():
+    code = """
+import socket
+def refuse(*args, **kwargs):
+    raise OSError("network forbidden in this test")
+socket.socket = refuse
+socket.create_connection = refuse
+from workers.encoders import e5, static, use
+for encoder in (e5.pretrained(), static.pretrained(), use.pretrained()):
+    vectors = encoder.encode(["قصفت الطائرات الروسية مواقع داعش", "Talks resumed in Geneva."])
+    assert vectors.shape[0] == 2 and abs(float((vectors[0] ** 2).sum()) - 1) < 1e-3
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_static_vectors_keep_meaning_and_run_fast(e5):
+    import time
+
+    from workers.encoders import static
+
+    model = static.pretrained()
+    vectors = model.encode(["قصفت الطائرات الروسية مواقع داعش في دير الزور",
+                            "شنت المقاتلات الروسية غارات على مواقع التنظيم قرب دير الزور",
+                            "ارتفعت أسعار الخضر في الأسواق التونسية هذا الأسبوع"])  # fmt: skip
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    sentences = SEED_LINES * (2000 // len(SEED_LINES) + 1)
+    model.encode(sentences)
+    started = time.perf_counter()
+    model.encode(sentences)
+    static_rate = len(sentences) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    e5.encode(SEED_LINES[:8])
+    contextual_rate = 8 / (time.perf_counter() - started)
+    assert static_rate > 100 * contextual_rate  # a ratio, measured side by side
+    assert np.allclose(np.linalg.norm(model.encode(["x y z"]), axis=1), 1.0, atol=1e-5)
+    assert not model.encode([""]).any()  # no pieces: zeros, not NaN

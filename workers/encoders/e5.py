@@ -66,6 +66,7 @@ class Tokenizer:
         self.unk_score = float(scores.min()) - 10.0
         self.longest = max(len(p) for p in pieces)
         self._words: dict[str, list[tuple[int, int, int]]] = {}  # word -> (piece, start, end)
+        self._translate = str.maketrans(normal)  # the per-character normalisation, in C
 
     def __call__(self, text: str, prefix: str = "passage: ") -> Pieces:
         """Pieces of `prefix + text`; spans point into `text` (-1, -1 for the prefix)."""
@@ -79,9 +80,14 @@ class Tokenizer:
         spans.append((-1, -1))
         return Pieces(ids, spans)
 
+    def plain_words(self, text: str) -> list[str]:
+        """The normalised words of `text`, each with its metaspace, without offsets: normalised in
+        one call, then split at U+0020, the only separator after normalisation."""
+        return [META + word for word in text.translate(self._translate).split(" ") if word]
+
     def piece_ids(self, text: str) -> list[int]:
-        """The pieces of `text` alone, no specials (the static vectors' input)."""
-        return [piece for _, word in self.words(text) for piece, _, _ in self.split(word)]
+        """The pieces of `text` alone, no specials."""
+        return [piece for word in self.plain_words(text) for piece, _, _ in self.split(word)]
 
     def words(self, text: str) -> list[tuple[int, str]]:
         """(offset in text of the word's first character, normalised word with its metaspace)."""

@@ -36,23 +36,31 @@ class Static:
             self.table = data["rows"].astype(np.float32) * data["scales"]
             self.row_of = {int(p): i for i, p in enumerate(data["pieces"])}
         self.tokenizer = e5.tokenizer()
+        self._rows: dict[str, list[int]] = {}  # word -> its pieces' rows (words repeat in news)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(len(texts), 256) L2-normalised vectors; a text without known pieces is all zeros."""
+        from scipy.sparse import csr_matrix
+
         rows: list[int] = []
-        starts: list[int] = []
+        bounds = [0]
         for text in texts:
-            starts.append(len(rows))
-            rows += [r for p in self.tokenizer.piece_ids(text) if (r := self.row_of.get(p)) is not None]
-        out = np.zeros((len(texts), self.table.shape[1]), np.float32)
-        if rows:
-            gathered = self.table[rows]
-            counts = np.diff([*starts, len(rows)])
-            filled = counts > 0
-            sums = np.add.reduceat(gathered, np.array(starts)[filled], axis=0)
-            out[filled] = sums / counts[filled, None]
+            for word in self.tokenizer.plain_words(text):
+                found = self._rows.get(word)
+                if found is None:
+                    found = self._rows[word] = [
+                        r for p, _, _ in self.tokenizer.split(word) if (r := self.row_of.get(p)) is not None
+                    ]
+                rows += found
+            bounds.append(len(rows))
+        if len(self._rows) > 500_000:  # bounded, as the tokenizer's own cache
+            self._rows.clear()
+        counts = np.diff(bounds)
+        weights = np.repeat(1.0 / np.maximum(counts, 1), counts).astype(np.float32)
+        # the means as one sparse product: a text's row averages its pieces' rows
+        out = csr_matrix((weights, rows, bounds), shape=(len(texts), len(self.table))) @ self.table
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1.0, norms)
+        return (out / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 
 
 @cache
