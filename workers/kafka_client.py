@@ -11,12 +11,13 @@ from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from workers.config import Settings
+from workers.records import TOPIC_MAX_BYTES
 
 log = logging.getLogger(__name__)
 
-# Topics this project creates accept records up to 16 MiB, so that a dead letter can carry an
-# over-limit raw record (the raw limit itself is Settings.max_record_bytes, 2 MiB by default).
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# Topics this project creates accept records up to 16 MiB (records.TOPIC_MAX_BYTES), so that a
+# dead letter can carry an over-limit raw record (the raw limit is Settings.max_record_bytes).
+MAX_MESSAGE_BYTES = TOPIC_MAX_BYTES
 
 
 def client_config(settings: Settings) -> dict[str, Any]:

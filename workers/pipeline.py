@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from workers import __version__
+from workers.config import Settings
 from workers.records import Article, now_rfc3339
 
 
@@ -38,7 +39,7 @@ OUTPUT_FIRST = ("id", "language", "entities", "events", "pipeline", "warnings")
 
 
 class Pipeline:
-    def __init__(self, stages: list[Stage], max_text_chars: int = 100_000) -> None:
+    def __init__(self, stages: list[Stage], max_text_chars: int = Settings.max_text_chars) -> None:
         self.stages = stages
         self.max_text_chars = max_text_chars
 
@@ -80,7 +81,9 @@ class Pipeline:
 
 
 @cache
-def default_pipeline(ner_backend: str = "crf", max_text_chars: int = 100_000) -> Pipeline:
+def default_pipeline(
+    ner_backend: str = Settings.ner_backend, max_text_chars: int = Settings.max_text_chars
+) -> Pipeline:
     """The process-wide pipeline: heavy resources load once and are shared by CLI and worker."""
     from workers.entities import EntityStage
     from workers.events import EventStage

@@ -18,14 +18,15 @@ from typing import Any
 
 import orjson
 
+from workers.config import Settings
 from workers.pipeline import Pipeline, default_pipeline
 from workers.records import (
-    DEFAULT_LETTER_LIMIT,
     ENRICH_ERROR,
     ENRICH_TIMEOUT,
     OUTPUT_TOO_LARGE,
     RECORD_HEADROOM,
     SERIALIZE_ERROR,
+    TOPIC_MAX_BYTES,
     RecordError,
     dead_letter,
     decode_article,
@@ -38,12 +39,12 @@ log = logging.getLogger(__name__)
 class Limits:
     """Per-record bounds; picklable, so it travels to the enrichment processes."""
 
-    max_record_bytes: int = 2 * 1024 * 1024  # larger raw records: too_large
-    max_output_bytes: int = DEFAULT_LETTER_LIMIT  # the enriched topic's max.message.bytes
-    max_letter_bytes: int = DEFAULT_LETTER_LIMIT  # the dead-letter topic's max.message.bytes
-    timeout_s: float = 10.0  # enrichment time budget per record (0: none)
-    max_text_chars: int = 100_000  # code points of title and text analysed
-    ner_backend: str = "crf"
+    max_record_bytes: int = Settings.max_record_bytes  # larger raw records: too_large
+    max_output_bytes: int = TOPIC_MAX_BYTES  # the enriched topic's max.message.bytes
+    max_letter_bytes: int = TOPIC_MAX_BYTES  # the dead-letter topic's max.message.bytes
+    timeout_s: float = Settings.enrich_timeout_s  # enrichment time budget per record (0: none)
+    max_text_chars: int = Settings.max_text_chars  # code points of title and text analysed
+    ner_backend: str = Settings.ner_backend
 
 
 @dataclass(frozen=True)

@@ -221,14 +221,14 @@ def now_rfc3339() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-# What a dead letter may weigh when nobody says otherwise: the limit of the topics this project
-# creates (kafka_client.MAX_MESSAGE_BYTES); the worker passes the dead-letter topic's real limit.
-DEFAULT_LETTER_LIMIT = 16 * 1024 * 1024
+# The max.message.bytes of the topics this project creates: large enough that a dead letter can
+# carry an over-limit raw record. Outputs are sized to it unless the worker read a topic's own.
+TOPIC_MAX_BYTES = 16 * 1024 * 1024
 RECORD_HEADROOM = 64 * 1024  # the record's key, headers and batch overhead
 
 
 def dead_letter(
-    error: RecordError, payload: bytes | None, source: dict[str, Any], limit: int = DEFAULT_LETTER_LIMIT
+    error: RecordError, payload: bytes | None, source: dict[str, Any], limit: int = TOPIC_MAX_BYTES
 ) -> bytes:
     """The serialised dead letter: reason, error, source, time, and the original bytes, as UTF-8
     text or base64. It always fits `limit`: the payload is sized after JSON escaping (control
