@@ -81,7 +81,13 @@ def process(
     pipeline: Pipeline | None = None,
 ) -> Outcome:
     try:
-        article = decode_article(payload, limits.max_record_bytes)
+        try:
+            article = decode_article(payload, limits.max_record_bytes)
+        except RecordError:
+            raise
+        except Exception as exc:  # a bug in decoding must cost one record too, never the worker
+            log.exception("decoding failed")
+            raise RecordError(ENRICH_ERROR, f"decoding failed: {type(exc).__name__}: {exc}") from exc
         try:
             with time_budget(limits.timeout_s):
                 enrichment = (pipeline or default_pipeline(limits.ner_backend, limits.max_text_chars)).enrich(

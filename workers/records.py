@@ -130,10 +130,15 @@ def normalize_published_at(article: Article) -> None:
         article["published_at_original"] = value
 
 
+MAX_DATE_CHARS = 64
+
+
 def parse_timestamp(value: str | float) -> datetime | None:
     """ISO 8601 (zone-less: UTC), epoch seconds or milliseconds, RFC 2822, then day-first dates
     such as 21/04/2017 (dateutil). ISO goes first: dateutil with dayfirst reads 2017-04-05 as May."""
     text = str(value).strip()
+    if len(text) > MAX_DATE_CHARS:  # no date is written longer; a parser must not chew on megabytes
+        return None
     if isinstance(value, int | float) or text.replace(".", "", 1).isdigit():
         seconds = float(text)
         if seconds > 1e11:  # milliseconds: 1e11 seconds is the year 5138
@@ -150,7 +155,7 @@ def parse_timestamp(value: str | float) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             try:
                 parsed = dateutil.parser.parse(text, dayfirst=True)
-            except (ValueError, OverflowError):
+            except Exception:  # dateutil raises more than ValueError on odd input: unreadable
                 return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 

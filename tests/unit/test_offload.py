@@ -18,6 +18,8 @@ def poisoned(item: Item, limits: Limits) -> Outcome:
     """The real core, except for two poison pills no real input is known to make."""
     if item[0] == b"crash":
         os._exit(1)  # as a segfault or the OOM killer would
+    if item[0] == b"unpicklable":
+        return Outcome(b"k", lambda: None)  # cannot travel back to the worker
     if item[0] == b"hang":
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # as a long C call would
         time.sleep(60)
@@ -69,3 +71,8 @@ def test_a_slow_record_is_interrupted_in_its_process_without_a_recycle():
         offload.close()
     assert outcome.reason == "enrich_timeout"
     assert "over 0.05s" in orjson.loads(outcome.value)["error"]
+
+
+def test_an_outcome_that_cannot_travel_back_is_dead_lettered_without_a_recycle():
+    outcomes = run([good(0), b"unpicklable", good(2)])
+    assert [o.reason for o in outcomes] == [None, "enrich_error", None]

@@ -114,3 +114,15 @@ def test_every_offset_of_every_stage_holds_on_random_news_like_text(pieces, titl
         for ref in (event["actors"]["source"], event["actors"]["target"], event["location"]):
             if ref is not None:
                 assert record["entities"][ref["entity"]]["text"] == ref["text"]
+
+
+def test_a_bug_in_decoding_costs_one_record_not_the_process(monkeypatch):
+    import workers.processing
+
+    def broken(payload, limit):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(workers.processing, "decode_article", broken)
+    out = process(b'{"text": "x"}', {"file": "f", "line": 1}, Limits())
+    assert out.dead and out.reason == "enrich_error"
+    assert "decoding failed: ZeroDivisionError: boom" in orjson.loads(out.value)["error"]

@@ -24,7 +24,7 @@ from typing import Any
 
 from workers import metrics
 from workers.processing import Limits, Outcome, letter, process
-from workers.records import ENRICH_CRASHED, ENRICH_TIMEOUT, RecordError
+from workers.records import ENRICH_CRASHED, ENRICH_ERROR, ENRICH_TIMEOUT, RecordError
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,12 @@ class Offload:
         except BrokenProcessPool:
             failure = ENRICH_CRASHED
             log.warning("an enrichment process died on or beside record %s; recycling", item[1])
+        except Exception as exc:  # e.g. an outcome that cannot cross back: the record's, not the pool's
+            log.exception("enriching record %s failed outside the core", item[1])
+            payload, source, key = item
+            return letter(
+                RecordError(ENRICH_ERROR, f"{type(exc).__name__}: {exc}"), payload, source, key, self.limits
+            )
         finally:
             self.inflight = None
         await self._recycle()
