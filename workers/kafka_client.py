@@ -66,7 +66,7 @@ def admin_client(settings: Settings) -> KafkaAdminClient:
         return KafkaAdminClient(
             client_id="newsworker-admin", bootstrap_timeout_ms=10000, **client_config(settings)
         )
-    except (KafkaError, OSError, ssl.SSLError) as exc:
+    except (KafkaError, OSError) as exc:  # ssl.SSLError is an OSError
         how = settings.security_protocol
         if how.startswith("SASL"):
             how += f" (mechanism {settings.sasl_mechanism}, user {settings.sasl_username or '<none>'})"

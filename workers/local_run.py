@@ -80,7 +80,7 @@ class WorkerProcess:
         """Resident memory of the worker and its enrichment processes together."""
         if self.process is None:
             return 0
-        return sum(_rss(pid) for pid in [self.process.pid, *children(self.process.pid)])
+        return sum(rss(pid) for pid in [self.process.pid, *children(self.process.pid)])
 
     def metrics(self) -> dict[str, float]:
         """Scraped samples, keyed `name{label="value",...}` (labels sorted) or bare `name`."""
@@ -107,7 +107,8 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def _rss(pid: int) -> int:
+def rss(pid: int | str = "self") -> int:
+    """Resident memory of a process in bytes (0 when it is gone)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):

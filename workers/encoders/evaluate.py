@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from workers.encoders.distill import held_out
+from workers.local_run import rss
 
 Encode = Callable[[list[str]], np.ndarray]
 PAIRS = (("arb", "eng"), ("arb", "fra"), ("pes_1", "eng"))
@@ -90,13 +91,6 @@ def news_sentences(articles: Path, count: int = 256) -> list[str]:
     return out
 
 
-def rss() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 def encoders() -> list[tuple[str, Callable[[], Encode]]]:
     """(name, loader) in order of size, so each memory delta is the encoder's own."""
 
@@ -119,7 +113,7 @@ def encoders() -> list[tuple[str, Callable[[], Encode]]]:
 
 
 def measured(sentences: list[str]):
-    """Per encoder: (name, loader, speed, MB it added to the process). Speed is sentences/s on one
+    """Per encoder: (name, encode, speed, MB it added to the process). Speed is sentences/s on one
     thread, on new text and on the same text again (the static path remembers the words it split)."""
     for name, load in encoders():
         before = rss()
@@ -131,7 +125,7 @@ def measured(sentences: list[str]):
             encode(sentences)
             rates.append(len(sentences) / (time.perf_counter() - started))
         speed = f"{rates[0]:,.0f} sentences/s ({rates[1]:,.0f} on words seen before)"
-        yield name, load, speed, (rss() - before) / 2**20
+        yield name, encode, speed, (rss() - before) / 2**20
 
 
 def report(data: Path) -> list[str]:
@@ -142,8 +136,7 @@ def report(data: Path) -> list[str]:
     sentences = news_sentences(data / "ant-corpus" / "ant_v1.1.jsonl")
     lines = []
     with threadpool_limits(1):
-        for name, load, speed, added in measured(sentences):
-            encode = load()
+        for name, encode, speed, added in measured(sentences):
             scores = []
             for s, t in PAIRS:
                 pairs = aligned(articles, s, t)

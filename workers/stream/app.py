@@ -54,7 +54,7 @@ class Health:
         if not offload.is_warm:
             return False, "enrichment processes are starting (loading models)"
         stuck = offload.stuck_for()
-        if stuck > 0 and offload.inflight is not None:
+        if stuck > 0 and offload.inflight:  # stuck_for is 0 without a record in flight
             return False, f"record {offload.inflight[1]} has run {stuck:.0f}s past its time budget"
         return True, f"ready: {assigned} partitions"
 
@@ -119,13 +119,15 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
     async def send(out: Outcome) -> asyncio.Future:
         return await (dlq_topic if out.dead else enriched_topic).send(key=out.key, value=out.value)
 
-    async def confirm(events: list[EventT], outcomes: list[Outcome], sent: list[asyncio.Future]) -> None:
+    async def confirm(
+        events: list[EventT], batch: list[Item], outcomes: list[Outcome], sent: list[asyncio.Future]
+    ) -> None:
         """Wait for the broker's acknowledgement of every output, then release the inputs. Any
         failure here that is not one record's exits: inputs still referenced would otherwise
         never be committed, and their partitions would stall."""
         try:
             results = await asyncio.gather(*sent, return_exceptions=True)
-            for i, (ev, result) in enumerate(zip(events, results, strict=True)):
+            for i, result in enumerate(results):
                 if isinstance(result, BaseException):
                     if not too_large(result) or outcomes[i].dead:
                         _exit_to_retry(result)
@@ -133,7 +135,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
                     error = RecordError(
                         OUTPUT_TOO_LARGE, f"the enriched topic refused the record: {result!r}"
                     )
-                    payload, source, key = items([ev])[0]
+                    payload, source, key = batch[i]
                     outcomes[i] = letter(error, payload, source, key, limits)
                     await (await send(outcomes[i]))
         except Exception as exc:
@@ -166,13 +168,14 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
                 ev.message.incref()
             metrics.CONSUMED.inc(len(events))
             try:
-                outcomes = await offload.run(items(events))  # meanwhile the previous batch is confirmed
+                batch = items(events)
+                outcomes = await offload.run(batch)  # meanwhile the previous batch is confirmed
                 sent = [await send(out) for out in outcomes]  # queued in input order
                 if previous is not None:
                     await previous
             except Exception as exc:  # not a record's failure (those are outcomes): the broker's
                 _exit_to_retry(exc)
-            previous = asyncio.create_task(confirm(events, outcomes, sent))
+            previous = asyncio.create_task(confirm(events, batch, outcomes, sent))
 
     @app.task
     async def warm_offload() -> None:
@@ -196,7 +199,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
         metrics.ASSIGNED.set(len(assigned))
         if not assigned:
             return False
-        # A rebalance may revoke any of these partitions while this timer awaits: every call that
+        # A rebalance may revoke any of these partitions while this task awaits: every call that
         # depends on the assignment tolerates that (aiokafka raises IllegalStateError).
         try:
             # A broker round trip; it would wait out a whole outage, so it is bounded.
