@@ -39,7 +39,9 @@ def main() -> None:
     is_flag=True,
     help="Exit 65 when any record was dead-lettered (default: when all were).",
 )
-@config.options("max_record_bytes", "enrich_timeout_s", "max_text_chars", "ner_backend")
+@config.options(
+    "max_record_bytes", "enrich_timeout_s", "max_text_chars", "ner_backend", "min_event_confidence"
+)
 def enrich(paths: tuple[Path, ...], output, dead_letters, fail_on_dead_letter: bool, **flags) -> None:
     """Enrich .txt / JSONL / .jsonl.gz articles offline (stdin: no PATH or `-`), with the worker's core.
 
@@ -297,7 +299,9 @@ def eval_events(data: Path) -> None:
 @train.command("events")
 @_data_option
 def train_events(data: Path) -> None:
-    """Rebuild the CAMEO -> PLOVER table and the sentence classifiers from the shared data."""
+    """Rebuild the CAMEO -> PLOVER table, the learned decisions and the ACLED sub-type classifier."""
+    from workers.encoders import static
+    from workers.events import decisions
     from workers.events.classifier import event_tokens
     from workers.events.classifier import train as train_classifiers
     from workers.events.linear import MODELS
@@ -306,8 +310,11 @@ def train_events(data: Path) -> None:
 
     count = build_cameo_table(data / "plover-gsr-cameo" / "CAMEO2PLOVER-2021.txt")
     click.echo(f"{count} CAMEO codes -> {DATA / 'cameo_plover.tsv'}")
+    candidates = decisions.labelled(data, lexicon_events)
+    sizes = decisions.train(candidates, static.pretrained().encode([c.text for c in candidates]))
+    click.echo(f"decisions, labelled candidates per block {sizes} -> {decisions.MODEL}")
     sizes = train_classifiers(data, lambda text, language: event_tokens(lexicon_events(text, language)))
-    click.echo(f"classifiers {sizes} -> {MODELS}")
+    click.echo(f"ACLED sub-type classifier {sizes} -> {MODELS}")
 
 
 @train.command("encoders")

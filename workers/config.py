@@ -56,6 +56,11 @@ class Settings:
         "Arabic NER: crf (offline, shipped) or camel (needs camel_data ner-arabert); then optionally"
         " ',spacy:MODEL' for other languages (e.g. crf,spacy:en_core_web_sm; extra `spacy`).",
     )
+    min_event_confidence: float = _setting(
+        0.15,
+        "Events below this learned confidence (the probability that the event is real) are not"
+        " emitted; 0 gives every lexicon candidate. Default: chosen by cross-validation (README Events).",
+    )
     session_timeout_s: float = _setting(10.0, "Kafka consumer session timeout, seconds.")
     state_dir: str = _setting(".newsworker", "Directory for worker state and the local broker.")
     log_level: str = _setting(
@@ -96,6 +101,7 @@ class Settings:
             timeout_s=self.enrich_timeout_s,
             max_text_chars=self.max_text_chars,
             ner_backend=self.ner_backend,
+            min_event_confidence=self.min_event_confidence,
         )
 
     @classmethod

@@ -82,11 +82,14 @@ class Pipeline:
 
 @cache
 def default_pipeline(
-    ner_backend: str = Settings.ner_backend, max_text_chars: int = Settings.max_text_chars
+    ner_backend: str = Settings.ner_backend,
+    max_text_chars: int = Settings.max_text_chars,
+    min_event_confidence: float = Settings.min_event_confidence,
 ) -> Pipeline:
     """The process-wide pipeline: heavy resources load once and are shared by CLI and worker."""
     from workers.entities import EntityStage
     from workers.events import EventStage
     from workers.language import LanguageStage
 
-    return Pipeline([LanguageStage(), EntityStage(ner_backend), EventStage()], max_text_chars)
+    stages = [LanguageStage(), EntityStage(ner_backend), EventStage(min_event_confidence)]
+    return Pipeline(stages, max_text_chars)

@@ -45,6 +45,11 @@ class Limits:
     timeout_s: float = Settings.enrich_timeout_s  # enrichment time budget per record (0: none)
     max_text_chars: int = Settings.max_text_chars  # code points of title and text analysed
     ner_backend: str = Settings.ner_backend
+    min_event_confidence: float = Settings.min_event_confidence
+
+    def pipeline(self) -> Pipeline:
+        """The process-wide pipeline these settings ask for (loaded once per process)."""
+        return default_pipeline(self.ner_backend, self.max_text_chars, self.min_event_confidence)
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,7 @@ def process(
             raise RecordError(ENRICH_ERROR, f"decoding failed: {type(exc).__name__}: {exc}") from exc
         try:
             with time_budget(limits.timeout_s):
-                enrichment = (pipeline or default_pipeline(limits.ner_backend, limits.max_text_chars)).enrich(
-                    article
-                )
+                enrichment = (pipeline or limits.pipeline()).enrich(article)
         except BudgetExceeded:
             raise RecordError(ENRICH_TIMEOUT, f"enrichment took over {limits.timeout_s:g}s") from None
         except Exception as exc:  # a bug in a stage must cost one record, not the worker

@@ -1,18 +1,35 @@
 """The events evaluation on the shared development data (present here and in CI)."""
 
+import itertools
+
 import pytest
 
 from tests.conftest import REPO
-from workers.events.evaluate import evaluate
+from workers.events import decisions
+from workers.events.evaluate import BANDS, evaluate
 
 DATA = REPO.parent / "shared" / "data"
 pytestmark = pytest.mark.skipif(not (DATA / "oeda-arabic-events").exists(), reason="no ../shared/data")
 
 
-def test_higher_confidence_is_more_often_right():
-    scores = evaluate(DATA)
-    assert set(scores.reliability) == {"OEDA Arabic ASSAULT", "CASE-2021 English ACLED"}
-    for name, bands in scores.reliability.items():
-        filled = [right for n, right in bands if n >= 20]  # bands with enough events to compare
-        assert len(filled) >= 3, (name, bands)
-        assert filled == sorted(filled), (name, bands)
+@pytest.fixture(scope="module")
+def scores():
+    return evaluate(DATA)
+
+
+def test_confidence_is_calibrated_out_of_fold(scores):
+    """Of the candidates given a confidence in a band, the share that is real lies within 0.1 of
+    the band's middle (bands holding at least 30 candidates)."""
+    bands = scores.reliability["all labelled candidates"]
+    pairs = zip(itertools.pairwise(BANDS), bands, strict=True)
+    filled = [(lo, hi, right) for (lo, hi), (n, right) in pairs if n >= 30]
+    assert len(filled) >= 4, bands
+    for lo, hi, right in filled:
+        assert abs(right - (lo + hi) / 2) <= 0.1, (lo, hi, right)
+
+
+def test_the_default_threshold_beats_emitting_every_candidate(scores):
+    for plover in ("ASSAULT", "PROTEST"):
+        everything = scores.curve[(plover, 0.1)]
+        default = scores.curve[(plover, decisions.MIN_CONFIDENCE)]
+        assert default[0] > everything[0] and default[2] > everything[2], plover

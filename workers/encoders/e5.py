@@ -235,23 +235,31 @@ class E5:
             out.append(p)
         return out
 
-    def forward(self, batch: list[Pieces]) -> tuple[np.ndarray, np.ndarray]:
-        """Last hidden states (B, L, H) and the mask (B, L) of a batch, padded to its longest."""
-        from scipy.special import erf
-
+    def forward(self, batch: list[Pieces], layers: list[dict] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Last hidden states (B, L, H) and the mask (B, L) of a batch, padded to its longest.
+        `layers`: fine-tuned layers of the same shape in place of the pretrained ones."""
         length = max(len(p.ids) for p in batch)
         ids = np.zeros((len(batch), length), np.int64)
         mask = np.zeros((len(batch), length), bool)
         for row, p in enumerate(batch):
             ids[row, : len(p.ids)] = p.ids
             mask[row, : len(p.ids)] = True
-        x = dequantize(self.word[ids]) + self.position[:length] + self.type
-        x = self._norm(x, *self.ln)
-        B, L, H, heads = len(batch), length, self.H, self.heads
+        return self.transform(self.embed(ids), mask, layers or self.layers), mask
+
+    def embed(self, ids: np.ndarray) -> np.ndarray:
+        """The input layer (piece rows + positions + token type, normed) of padded ids (B, L)."""
+        x = dequantize(self.word[ids]) + self.position[: ids.shape[1]] + self.type
+        return self._norm(x, *self.ln)
+
+    def transform(self, x: np.ndarray, mask: np.ndarray, layers: list[dict]) -> np.ndarray:
+        """The transformer layers over embedded input."""
+        from scipy.special import erf
+
+        B, L, H, heads = *mask.shape, self.H, self.heads
         hd = H // heads
         scale = 1.0 / math.sqrt(hd)  # a Python float: a numpy float64 would turn every activation to float64
         bias = np.where(mask, 0.0, -1e9).astype(np.float32)[:, None, None, :]
-        for layer in self.layers:
+        for layer in layers:
             q, k, v = (
                 self._linear(x, *layer[name]).reshape(B, L, heads, hd).transpose(0, 2, 1, 3) for name in "qkv"
             )
@@ -264,7 +272,7 @@ class E5:
             mid = self._linear(x, *layer["fi"])
             mid = 0.5 * mid * (1.0 + erf(mid * np.float32(0.7071067811865476)))
             x = self._norm(x + self._linear(mid, *layer["fo"]), *layer["oln"])
-        return x, mask
+        return x
 
     def encode(self, texts: list[str], prefix: str = "passage: ", batch_size: int = 32) -> np.ndarray:
         """L2-normalised mean-pooled vectors (all pieces, <s> and </s> included, as the package)."""

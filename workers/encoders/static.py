@@ -40,8 +40,6 @@ class Static:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(len(texts), 256) L2-normalised vectors; a text without known pieces is all zeros."""
-        from scipy.sparse import csr_matrix
-
         rows: list[int] = []
         bounds = [0]
         for text in texts:
@@ -56,9 +54,11 @@ class Static:
         if len(self._rows) > 500_000:  # bounded, as the tokenizer's own cache
             self._rows.clear()
         counts = np.diff(bounds)
-        weights = np.repeat(1.0 / np.maximum(counts, 1), counts).astype(np.float32)
-        # the means as one sparse product: a text's row averages its pieces' rows
-        out = csr_matrix((weights, rows, bounds), shape=(len(texts), len(self.table))) @ self.table
+        out = np.zeros((len(texts), self.table.shape[1]), np.float32)
+        filled = counts > 0
+        if filled.any():  # each text's mean of its pieces' rows, summed in one pass over them
+            sums = np.add.reduceat(self.table[rows], np.asarray(bounds[:-1])[filled], axis=0)
+            out[filled] = sums / counts[filled, None]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 

@@ -1,77 +1,156 @@
-"""Event evaluation on the development data in ../shared/data.
+"""Event evaluation on the development data in ../shared/data. Every learned number is out of
+fold: a sentence is scored by models (and calibrations) fitted without its fold.
 
-- OEDA Arabic: sentences labelled for PLOVER ASSAULT / PROTEST ("yes" vs "easy no" and
-  "difficult no"). A sentence is predicted "yes" when the lexicon finds an affirmed (not negated,
-  not hypothetical) event of the type and, with classifiers, their probability is at least 0.5.
-- CASE-2021 task 2, English: snippets with an ACLED sub-type code; weighted F1 over the rows whose
-  code is an ACLED sub-type. Lexicon: the sub-type of the most specific trigger. Classifier: its
-  prediction, when at least OVERRIDE sure, for snippets where the lexicon found an event.
-The classifiers are trained on this same data, so their scores are k-fold cross-validated.
-Reliability: how often events are right per confidence band, so users can pick a threshold.
+- OEDA Arabic: sentences labelled yes / no for ASSAULT and for PROTEST, scored as a user reads the
+  output: the sentence is "yes" when the stage emits an affirmed (not negated, not hypothetical)
+  event of the type. Lexicon: every candidate is emitted. Decisions: candidates whose learned
+  confidence reaches the threshold. Vectors alone: a classifier over every sentence, no lexicon.
+- CASE-2021 task 2, English: snippets with an ACLED sub-type code; weighted F1. Lexicon: the
+  sub-type of the most specific trigger. Classifier: its prediction when at least OVERRIDE sure.
+- Calibration: per confidence band, the share of candidates that are real, over every labelled
+  set (OEDA, PLOVER GSR, CASE-2021, IndiaPoliceEvents' positives).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from sklearn.metrics import f1_score, precision_recall_fscore_support
+import numpy as np
+from sklearn.metrics import f1_score
 
-from workers.events.classifier import SETTINGS, cross_validated, event_tokens, training_sets
+from workers.events import decisions
+from workers.events.classifier import cross_validated, event_tokens, training_sets
 from workers.events.ontology import acled_types
 from workers.events.stage import OVERRIDE, lexicon_events
 
-BANDS = (0.0, 0.5, 0.7, 0.9, 1.0)
+BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7)
+OEDA_TYPES = ("ASSAULT", "PROTEST")
 
 
 @dataclass(frozen=True)
 class EventScores:
     lines_: list[str]
-    # name -> (events, share right) per confidence band [BANDS[i], BANDS[i + 1])
+    # set -> (candidates, share real) per confidence band [BANDS[i], BANDS[i + 1])
     reliability: dict[str, list[tuple[int, float]]]
+    # (OEDA type, threshold) -> (precision, recall, F1), out of fold
+    curve: dict[tuple[str, float], tuple[float, float, float]]
 
     def lines(self) -> str:
         return "\n".join(self.lines_)
 
 
+def oeda_scores(
+    candidates: list[decisions.Candidate], confidence: np.ndarray, plover: str, yes: int, threshold: float
+) -> tuple[float, float, float]:
+    """Sentence-level precision, recall, F1 of the events emitted at `threshold`."""
+    sentences: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(candidates):
+        if c.source == f"oeda-{plover}":
+            sentences[c.text].append(i)
+    tp = fp = 0
+    for rows in sentences.values():
+        real = candidates[rows[0]].label
+        event = candidates[rows[0]].event
+        if confidence[rows[0]] >= threshold and not (event["negated"] or event["hypothetical"]):
+            tp, fp = tp + real, fp + (not real)
+    precision, recall = tp / max(1, tp + fp), tp / yes
+    return precision, recall, 2 * precision * recall / max(1e-9, precision + recall)
+
+
 def evaluate(data: Path) -> EventScores:
-    events_of: dict[tuple[str, str], list[dict]] = {}  # kept: the scores need the events too
+    from workers.encoders import static
+
+    candidates = decisions.labelled(data, lexicon_events)
+    vectors = static.pretrained().encode([c.text for c in candidates])
+    x = decisions.features(candidates, vectors)
+    yes = {t: decisions.oeda_yes(data, t) for t in OEDA_TYPES}
+    lines: list[str] = []
+    curve = {}
+    shipped = decisions.out_of_fold(candidates, x)
+    for plover in OEDA_TYPES:
+        cells = []
+        for threshold in THRESHOLDS:
+            curve[(plover, threshold)] = scores = oeda_scores(
+                candidates, shipped, plover, yes[plover], threshold
+            )
+            mark = "*" if threshold == decisions.MIN_CONFIDENCE else ""
+            cells.append(f"{mark}{threshold:g}: P {scores[0]:.2f} R {scores[1]:.2f} F1 {scores[2]:.3f}")
+        lines.append(
+            f"OEDA Arabic {plover}, lexicon + decisions (5-fold CV) by threshold: " + "; ".join(cells)
+        )
+    # What the English labels add: each Arabic block trained with and without them.
+    for languages in (("ar",), ("ar", "en")):
+        confidence = decisions.out_of_fold(
+            candidates, x, {**decisions.TRAINED_ON, "ASSAULT": languages, "PROTEST": languages}
+        )
+        at_default = {
+            t: oeda_scores(candidates, confidence, t, yes[t], decisions.MIN_CONFIDENCE) for t in OEDA_TYPES
+        }
+        cells = [f"{plover} F1 {scores[2]:.3f}" for plover, scores in at_default.items()]
+        lines.append(
+            f"OEDA Arabic at the default threshold, trained on {' + '.join(languages)}: " + ", ".join(cells)
+        )
+    for plover in OEDA_TYPES:
+        p, r, f = oeda_scores(candidates, np.ones(len(candidates)), plover, yes[plover], 0.5)
+        lines.append(
+            f"OEDA Arabic {plover}, lexicon alone: P {p:.3f}, R {r:.3f}, F1 {f:.3f} ({yes[plover]} yes)"
+        )
+        p, r, f = vectors_alone(data, plover)
+        lines.append(
+            f"OEDA Arabic {plover}, vectors alone, every sentence (5-fold CV): "
+            f"P {p:.3f}, R {r:.3f}, F1 {f:.3f}"
+        )
+    reliability = {"all labelled candidates": _bands(shipped, [c.label for c in candidates])}
+    for source in sorted({c.source for c in candidates}):
+        rows = [i for i, c in enumerate(candidates) if c.source == source]
+        reliability[source] = _bands(shipped[rows], [candidates[i].label for i in rows])
+    for name, bands in reliability.items():
+        cells = [
+            f"[{lo:.1f}, {hi:.1f}{']' if hi == BANDS[-1] else ')'}: {n}, {100 * right:.0f}% real"
+            for (lo, hi), (n, right) in zip(itertools.pairwise(BANDS), bands, strict=True)
+            if n
+        ]
+        lines.append(f"calibration, {name}: " + "; ".join(cells))
+    lines.extend(_acled(data))
+    return EventScores(lines, reliability, curve)
+
+
+def vectors_alone(data: Path, plover: str) -> tuple[float, float, float]:
+    """A classifier over every OEDA sentence of the type (static vectors, no lexicon), out of fold."""
+    import json
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
+    from workers.encoders import static
+
+    rows = [json.loads(line) for line in (data / "oeda-arabic-events" / "dev.jsonl").open(encoding="utf-8")]
+    rows = [r for r in rows if r["plover_type"] == plover]
+    x = static.pretrained().encode([r["text"] for r in rows])
+    y = np.array([r["label"] == "yes" for r in rows])
+    model = LogisticRegression(C=decisions.C, max_iter=5000, class_weight="balanced")
+    guess = cross_val_predict(model, x, y, cv=decisions.FOLDS)
+    tp, fp = int((guess & y).sum()), int((guess & ~y).sum())
+    precision, recall = tp / max(1, tp + fp), tp / max(1, int(y.sum()))
+    return precision, recall, 2 * precision * recall / max(1e-9, precision + recall)
+
+
+def _acled(data: Path) -> list[str]:
+    events_of: dict[str, list[dict]] = {}
 
     def annotate(text: str, language: str) -> str:
-        events_of[(text, language)] = lexicon_events(text, language)
-        return event_tokens(events_of[(text, language)])
+        events_of[text] = lexicon_events(text, language)
+        return event_tokens(events_of[text])
 
-    sets = training_sets(data, annotate)
-    lines = []
-    reliability = {}
-    for plover in ("ASSAULT", "PROTEST"):
-        texts, tokens, labels = sets[f"ar-{plover}"]
-        fired = [
-            any(
-                e["plover"]["type"] == plover and not (e["negated"] or e["hypothetical"])
-                for e in events_of[(t, "ar")]
-            )
-            for t in texts
-        ]
-        runs = [("lexicon", fired)]
-        if f"ar-{plover}" in SETTINGS:
-            learned = cross_validated(f"ar-{plover}", texts, tokens, labels)
-            guess = [f and p >= 0.5 for f, p in zip(fired, learned, strict=True)]
-            runs.append(("lexicon + classifier (5-fold CV)", guess))
-            events = [(p, label) for f, p, label in zip(fired, learned, labels, strict=True) if f]
-            reliability[f"OEDA Arabic {plover}"] = _bands(events)
-        for name, guess in runs:
-            p, r, f, _ = precision_recall_fscore_support(labels, guess, average="binary", zero_division=0)
-            lines.append(
-                f"OEDA Arabic {plover}, {name}: precision {p:.3f}, recall {r:.3f}, F1 {f:.3f} "
-                f"({sum(labels)} yes of {len(labels)})"
-            )
-    texts, tokens, labels = sets["en-acled"]
+    texts, tokens, labels = training_sets(data, annotate)["en-acled"]
     names = {v: k for k, v in acled_types().items()}
     lexicon_codes = []
     for t in texts:
-        coded = [e for e in events_of[(t, "en")] if e["acled"]]
+        coded = [e for e in events_of[t] if e["acled"]]
         best = max(coded, key=lambda e: e["confidence"], default=None)
         lexicon_codes.append(
             names[(best["acled"]["event_type"], best["acled"]["sub_event_type"])] if best else "NONE"
@@ -81,34 +160,19 @@ def evaluate(data: Path) -> EventScores:
         (label if p >= OVERRIDE else code) if code != "NONE" else "NONE"
         for (label, p), code in zip(learned, lexicon_codes, strict=True)
     ]
-    confidence = [  # the event's confidence as the stage sets it: the classifier's when it decides
-        p if p >= OVERRIDE else max(e["confidence"] for e in events_of[(t, "en")] if e["acled"])
-        for t, (_, p), code in zip(texts, learned, lexicon_codes, strict=True)
-        if code != "NONE"
+    return [
+        f"CASE-2021 English ACLED sub-types, {name}: weighted F1 "
+        f"{f1_score(labels, guess, average='weighted', zero_division=0):.3f} over {len(labels)} rows"
+        for name, guess in (("lexicon", lexicon_codes), ("lexicon + classifier (5-fold CV)", combined))
     ]
-    decided = [(g, y) for g, y in zip(combined, labels, strict=True) if g != "NONE"]
-    reliability["CASE-2021 English ACLED"] = _bands(
-        [(c, g == y) for c, (g, y) in zip(confidence, decided, strict=True)]
-    )
-    for name, guess in (("lexicon", lexicon_codes), ("lexicon + classifier (CV)", combined)):
-        f = f1_score(labels, guess, average="weighted", zero_division=0)
-        lines.append(
-            f"CASE-2021 English ACLED sub-types, {name}: weighted F1 {f:.3f} over {len(labels)} rows"
-        )
-    for name, bands in reliability.items():
-        cells = [
-            f"[{lo:.1f}, {hi:.1f}{']' if hi == BANDS[-1] else ')'}: {n} events, {100 * right:.0f}% right"
-            for (lo, hi), (n, right) in zip(itertools.pairwise(BANDS), bands, strict=True)
-            if n
-        ]
-        lines.append(f"{name} by confidence: " + "; ".join(cells))
-    return EventScores(lines, reliability)
 
 
-def _bands(events: list[tuple[float, bool]]) -> list[tuple[int, float]]:
-    """(count, share right) of the events whose confidence falls in each band."""
+def _bands(confidence: np.ndarray, labels: list[bool]) -> list[tuple[int, float]]:
+    """(count, share real) of the candidates whose confidence falls in each band."""
     out = []
     for lo, hi in itertools.pairwise(BANDS):
-        right = [ok for c, ok in events if lo <= c and (c < hi or hi == BANDS[-1])]
-        out.append((len(right), sum(right) / len(right) if right else 0.0))
+        real = [
+            ok for c, ok in zip(confidence, labels, strict=True) if lo <= c and (c < hi or hi == BANDS[-1])
+        ]
+        out.append((len(real), sum(real) / len(real) if real else 0.0))
     return out

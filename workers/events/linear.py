@@ -1,5 +1,5 @@
-"""The sentence classifiers at inference, with numpy alone: TF-IDF (characters 2-5 within words
-for Arabic, words 1-2 for English, plus the lexicon's event tokens) and a logistic regression,
+"""The English ACLED sub-type classifier at inference, with numpy alone: TF-IDF (words 1-2, plus
+the lexicon's event tokens) and a logistic regression,
 exported from scikit-learn at training time (classifier.py). Importing scikit-learn costs a
 worker ~2.5 s at every start; this reads the same numbers from one .npz and computes the same
 probabilities (tests/unit/test_events.py compares them)."""
@@ -15,29 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from workers.entities.arabic import normalize
 from workers.events.ontology import DATA
 
 MODELS = DATA / "classifiers.npz"
 EVENT_WEIGHT = 3.0  # the lexicon's tokens count three times the text's features (classifier.py)
 _WHITE_SPACES = re.compile(r"\s\s+")
 _WORD = re.compile(r"(?u)\b\w\w+\b")
-
-
-def char_wb_ngrams(text: str, low: int = 2, high: int = 5) -> list[str]:
-    """scikit-learn's `analyzer="char_wb"`: n-grams inside space-padded words."""
-    grams = []
-    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
-        word = f" {word} "
-        for n in range(low, high + 1):
-            offset = 0
-            grams.append(word[offset : offset + n])
-            while offset + n < len(word):
-                offset += 1
-                grams.append(word[offset : offset + n])
-            if offset == 0:  # a short word counts once
-                break
-    return grams
 
 
 def word_ngrams(text: str, high: int = 2) -> list[str]:
@@ -64,10 +47,9 @@ class Tfidf:
 
 @dataclass(frozen=True)
 class LinearModel:
-    language: str  # "ar": character n-grams of normalised text; else words
     text: Tfidf
     events: Tfidf
-    coef: np.ndarray  # (1 or classes, text features + event features)
+    coef: np.ndarray  # (classes, text features + event features)
     intercept: np.ndarray
     classes: list
 
@@ -76,15 +58,11 @@ class LinearModel:
         width = len(self.text.idf)
         scores = np.empty((len(texts), self.coef.shape[0]))
         for i, (text, found) in enumerate(zip(texts, tokens, strict=True)):
-            grams = char_wb_ngrams(normalize(text)) if self.language == "ar" else word_ngrams(text)
-            features = self.text.row(grams)
+            features = self.text.row(word_ngrams(text))
             features |= {width + j: EVENT_WEIGHT * v for j, v in self.events.row(found.split()).items()}
             columns = np.fromiter(features, dtype=np.int64, count=len(features))
             values = np.fromiter(features.values(), dtype=np.float64, count=len(features))
             scores[i] = self.coef[:, columns] @ values + self.intercept
-        if self.coef.shape[0] == 1:  # binary: the score is the second class's log-odds
-            positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))
-            return np.column_stack([1.0 - positive, positive])
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)
@@ -94,7 +72,6 @@ def save(models: dict[str, LinearModel], path: Path = MODELS) -> None:
     arrays: dict[str, np.ndarray] = {}
     for name, m in models.items():
         arrays |= {
-            f"{name}/language": np.array(m.language),
             f"{name}/text_terms": np.array(sorted(m.text.vocabulary, key=m.text.vocabulary.get)),
             f"{name}/text_idf": m.text.idf,
             f"{name}/event_terms": np.array(sorted(m.events.vocabulary, key=m.events.vocabulary.get)),
@@ -120,14 +97,10 @@ def _model(data: np.lib.npyio.NpzFile, name: str) -> LinearModel:
         terms = data[f"{name}/{kind}_terms"].tolist()
         return Tfidf({t: i for i, t in enumerate(terms)}, data[f"{name}/{kind}_idf"])
 
-    classes = data[f"{name}/classes"].tolist()
-    if set(classes) == {"False", "True"}:  # the binary models' labels were booleans
-        classes = [c == "True" for c in classes]
     return LinearModel(
-        str(data[f"{name}/language"]),
         tfidf("text"),
         tfidf("event"),
         data[f"{name}/coef"].astype(np.float64),
         data[f"{name}/intercept"],
-        classes,
+        data[f"{name}/classes"].tolist(),
     )

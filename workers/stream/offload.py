@@ -50,7 +50,6 @@ def process_batch(
 
 
 def _child_init(parent: int, limits: Limits) -> None:
-    from workers.pipeline import default_pipeline
 
     # A worker killed with -9 cannot shut its pool down: children leave when the parent is gone.
     def watch() -> None:
@@ -59,7 +58,7 @@ def _child_init(parent: int, limits: Limits) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
-    default_pipeline(limits.ner_backend, limits.max_text_chars)  # load models now, not on a record
+    limits.pipeline()  # load models now, not on a record
 
 
 def _ready() -> None:
