@@ -18,6 +18,7 @@ from workers.config import Settings
 from workers.kafka_client import ensure_topics
 from workers.kafka_local import LocalKafka, free_port
 from workers.local_run import WorkerProcess, read_topic
+from workers.pipeline import Pipeline, default_pipeline
 from workers.processing import Limits, process
 from workers.records import read_inputs
 from workers.replay import articles, replay
@@ -44,22 +45,30 @@ class Result:
         )
 
 
-def bench_offline(path: Path, limits: Limits | None = None) -> Result:
+def bench_offline(path: Path, limits: Limits | None = None, pipeline: Pipeline | None = None) -> Result:
     limits = limits or Limits()
     items = list(read_inputs(path))
-    process(items[0].payload, items[0].source, limits)  # load models outside the clock
+    process(items[0].payload, items[0].source, limits, pipeline=pipeline)  # load models outside the clock
     latencies = []
     started = time.perf_counter()
     for item in items:
         t0 = time.perf_counter()
-        process(item.payload, item.source, limits)
+        process(item.payload, item.source, limits, pipeline=pipeline)
         latencies.append(time.perf_counter() - t0)
     return Result(len(items), time.perf_counter() - started, latencies)
 
 
+def lexicon_only_pipeline() -> Pipeline:
+    """The default pipeline with the events stage's learned decisions off: every lexicon
+    candidate, no sentence vectors (what the decisions cost, side by side)."""
+    from workers.events import EventStage
+
+    stages = [EventStage(learned=False) if s.name == "events" else s for s in default_pipeline().stages]
+    return Pipeline(stages, default_pipeline().max_text_chars)
+
+
 def stage_shares(path: Path, max_record_bytes: int = Settings.max_record_bytes) -> dict[str, float]:
     """Each stage's share of the core's time over the articles of `path`."""
-    from workers.pipeline import default_pipeline
     from workers.records import decode_article
 
     pipeline = default_pipeline()

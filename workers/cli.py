@@ -223,12 +223,17 @@ def demo(seeds: Path, keep_running: bool, **flags) -> None:
 @config.options("state_dir", "enrich_processes", "batch_size", "batch_wait_ms")
 def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, **flags) -> None:
     """Print articles/s and p50/p99 latency: offline enrich, then end to end through Kafka."""
-    from workers.bench import bench_kafka, bench_offline, encoder_speeds, startup
+    from workers.bench import bench_kafka, bench_offline, encoder_speeds, lexicon_only_pipeline, startup
 
     settings = Settings.from_env(**flags)
     for line in startup():
         click.echo(line)
     click.echo(bench_offline(articles).line("offline enrich"))
+    click.echo(
+        bench_offline(articles, pipeline=lexicon_only_pipeline()).line(
+            "offline enrich, events without decisions"
+        )
+    )
     for line in encoder_speeds(articles):
         click.echo(line)
     if not skip_kafka:
