@@ -33,7 +33,8 @@ def test_seed_air_strike_on_isis_with_counted_losses(seed):
     assert strike["plover"] == {"type": "ASSAULT", "mode": "aerial"}
     assert strike["acled"]["event_type"] == "Explosions/Remote violence"
     assert strike["cameo"] == "19"
-    assert strike["actors"]["target"]["text"] == "داعش"
+    assert "داعش" in strike["actors"]["target"]["text"]  # "عدة أهداف لتنظيم داعش", linked to ISIS
+    assert strike["actors"]["target"]["link"]["name_en"] == "Islamic State"
     assert "سلاح الجو" in strike["actors"]["source"]["text"]
     assert strike["location"]["text"] == "دير الزور"
     counted = {q["text"] for q in strike["quantities"]}
@@ -44,7 +45,7 @@ def test_seed_army_retakes_villages_in_rural_hama(seed):
     retakes = [e for e in seed["events"] if "9 قرى" in sentence_of(seed, e)]
     [battle] = [e for e in retakes if e["acled"] and e["acled"]["event_type"] == "Battles"]
     assert battle["acled"]["sub_event_type"] in {"Government regains territory", "Armed clash"}
-    assert battle["actors"]["source"]["text"] == "الجيش السوري"
+    assert battle["actors"]["source"]["text"] == "وحدات من الجيش السوري"  # units of the Syrian army
     assert battle["location"]["text"] in {"حماة", "سلمية"}
 
 
@@ -66,9 +67,15 @@ def test_seed_events_validate_and_offsets_are_exact(seed):
         assert seed[t["field"]][t["start"] : t["end"]] == t["text"]
         s = event["sentence"]
         assert s["start"] <= t["start"] and t["end"] <= s["end"]
-        for ref in (event["actors"]["source"], event["actors"]["target"], event["location"]):
-            if ref:
-                assert seed["entities"][ref["entity"]]["text"] == ref["text"]
+        if event["location"]:
+            assert seed["entities"][event["location"]["entity"]]["text"] == event["location"]["text"]
+        for actor in event["actors"].values():
+            if actor:
+                assert seed[actor["field"]][actor["start"] : actor["end"]] == actor["text"]
+                if actor["entity"] is not None:  # the phrase holds its entity, and carries its link
+                    entity = seed["entities"][actor["entity"]]
+                    assert actor["start"] <= entity["start"] and entity["end"] <= actor["end"]
+                    assert actor["link"] == entity["link"]
 
 
 @pytest.mark.parametrize(
@@ -324,3 +331,67 @@ def test_the_numpy_classifier_computes_what_scikit_learn_computes():
         fitted.probabilities(texts[200:], tokens[200:]),
         atol=1e-9,
     )
+
+
+def _names(event: dict) -> tuple[str | None, str | None]:
+    """The English names of the entities the event's source and target hold."""
+    return tuple((a["link"] or {}).get("name_en") if a else None for a in event["actors"].values())
+
+
+def test_seed_actors_read_as_a_user_expects(seed):
+    by_trigger = {e["trigger"]["text"]: e for e in seed["events"]}
+    assert _names(by_trigger["دمر"]) == ("Russian Aerospace Forces", "Islamic State")
+    assert by_trigger["دمر"]["actors"]["source"]["text"] == "سلاح الجو الروسي"
+    assert _names(by_trigger["واستعادت"]) == ("Syrian Arab Army", "Islamic State")
+    assert by_trigger["واستعادت"]["actors"]["source"]["text"] == "وحدات من الجيش السوري"
+    [note, *_] = [e for e in seed["events"] if e["trigger"]["text"] == "مذكرة احتجاج"]
+    assert note["plover"]["type"] == "ACCUSE"
+    assert _names(note) == ("Russian Ministry of Foreign Affairs", "United States")
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "target"),
+    [
+        ("قتل 5 جنود على يد مسلحين في بغداد.", "مسلحين", "5 جنود"),  # passive agent
+        ("وقتل مفجرون انتحاريون 12 شخصا في هجوم على سوق.", "مفجرون انتحاريون", "سوق"),  # actor noun
+        ("وأعلنت الشرطة أن مسلحين مجهولين اختطفوا نقيب الصيادلة.", "مسلحين مجهولين", "نقيب الصيادلة"),
+        ("وندعو واشنطن إلى الكف عن انتهاك القانون الدولي.", None, "واشنطن"),  # first person
+        ("The convoy was attacked by militants near Kandahar.", "militants", "convoy"),
+        ("Gunmen attacked a police station in Kabul.", "Gunmen", "police station"),
+    ],
+    ids=["passive-agent", "actor-noun", "subject-first", "first-person", "en-passive", "en-actor-noun"],
+)
+def test_actors_are_phrases_of_the_text(text, source, target):
+    record = default_pipeline(min_event_confidence=0.0).enrich({"id": "t", "text": text}).record
+    [event, *_] = record["events"]
+    found = event["actors"]
+    assert (found["source"] and found["source"]["text"], found["target"] and found["target"]["text"]) == (
+        source,
+        target,
+    )
+
+
+def test_protesters_clashing_with_police_are_a_riot_not_an_armed_clash():
+    text = "Protesters clashed with police in Cairo; two people were killed."
+    record = default_pipeline(min_event_confidence=0.0).enrich({"id": "t", "text": text}).record
+    [event] = [e for e in record["events"] if e["trigger"]["text"] == "clashed"]
+    assert event["plover"] == {"type": "PROTEST", "mode": "riot"}
+    assert event["acled"]["sub_event_type"] != "Armed clash"
+    assert (event["actors"]["source"]["text"], event["actors"]["target"]["text"]) == ("Protesters", "police")
+    assert [q["text"] for q in event["quantities"]] == ["two people"]
+
+
+def test_quantities_are_never_durations_or_dates():
+    text = "دمر سلاح الجو 9 وحدات مدرعة خلال الـ48 ساعة الماضية في 31 مارس 2017."
+    record = default_pipeline(min_event_confidence=0.0).enrich({"id": "t", "text": text}).record
+    counted = {q["text"] for e in record["events"] for q in e["quantities"]}
+    assert counted == {"9 وحدات مدرعة"}
+
+
+def test_min_event_confidence_drops_unlikely_events_and_zero_keeps_every_candidate(seed):
+    record = {"id": "t", "text": seed["text"]}
+    everything = default_pipeline(min_event_confidence=0.0).enrich(dict(record)).record["events"]
+    default = default_pipeline().enrich(dict(record)).record["events"]
+    strict = default_pipeline(min_event_confidence=0.9).enrich(dict(record)).record["events"]
+    assert len(everything) >= len(default) > len(strict)
+    assert all(e["confidence"] >= 0.9 for e in strict)

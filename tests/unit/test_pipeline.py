@@ -105,15 +105,18 @@ def test_every_offset_of_every_stage_holds_on_random_news_like_text(pieces, titl
     for e in record["entities"]:
         assert record[e["field"]][e["start"] : e["end"]] == e["text"]
     for event in record["events"]:
-        spans = [event["trigger"], *event["quantities"]]
-        for span in spans:
+        actors = [a for a in event["actors"].values() if a]
+        for span in [event["trigger"], *event["quantities"], *actors]:
             assert record[span["field"]][span["start"] : span["end"]] == span["text"]
         s = event["sentence"]
         t = event["trigger"]
         assert s["field"] == t["field"] and s["start"] <= t["start"] and t["end"] <= s["end"]
-        for ref in (event["actors"]["source"], event["actors"]["target"], event["location"]):
-            if ref is not None:
-                assert record["entities"][ref["entity"]]["text"] == ref["text"]
+        for actor in actors:  # a phrase holds the whole entity it names
+            if actor["entity"] is not None:
+                entity = record["entities"][actor["entity"]]
+                assert actor["start"] <= entity["start"] and entity["end"] <= actor["end"]
+        if event["location"] is not None:
+            assert record["entities"][event["location"]["entity"]]["text"] == event["location"]["text"]
 
 
 def test_a_bug_in_decoding_costs_one_record_not_the_process(monkeypatch):

@@ -40,6 +40,9 @@ class Sentence:
     tokens: tuple[Token, ...]
     keys: list[str]  # normalised words (Arabic: keys without proclitics; else lower case)
     events: list[dict[str, Any]]
+    # per event, every trigger of its type in the sentence as a token range [first, last), the
+    # event's own first (the actors may hang on another: قتلت ... في غارة)
+    triggers: list[list[tuple[int, int]]]
 
     @property
     def start(self) -> int:
@@ -66,6 +69,7 @@ def candidates(field: str, value: str, language: str, loc_starts: list[int]) -> 
         )
         places = _places(sentence, words, loc_starts) if occupy else set()
         best: dict[str, tuple[Trigger, int, int]] = {}  # PLOVER type -> (trigger, first, last token)
+        found_at: dict[str, list[tuple[int, int]]] = {}  # PLOVER type -> every trigger's tokens
         for span in spans:
             trigger = triggers[span.pattern]
             if trigger is None or any(f" {near} " in joined for near in trigger.not_near):
@@ -81,11 +85,28 @@ def candidates(field: str, value: str, language: str, loc_starts: list[int]) -> 
             held = best.get(trigger.plover)
             if held is None or trigger.weight > held[0].weight:
                 best[trigger.plover] = (trigger, span.first, span.last)
+            found_at.setdefault(trigger.plover, []).append((span.first, span.last))
+        _protesters_clash(best, triggers)
         if best:
-            found = Sentence(field, sentence, keys, [])
+            positions = [
+                [(first, last), *(p for p in found_at.get(plover, []) if p != (first, last))]
+                for plover, (_, first, last) in best.items()
+            ]
+            found = Sentence(field, sentence, keys, [], positions)
             found.events = [_event(value, found, *hit, language) for hit in best.values()]
             out.append(found)
     return out
+
+
+def _protesters_clash(best: dict[str, tuple[Trigger, int, int]], triggers: list[Trigger | None]) -> None:
+    """Protesters who clash with the police make a violent demonstration, not an armed clash: the
+    clash joins the PROTEST event as its trigger."""
+    clash, protest = best.get("ASSAULT"), best.get("PROTEST")
+    if clash and protest and clash[0].acled == "ARMED_CLASH":
+        riot = next((t for t in triggers if t and t.plover == "PROTEST" and t.acled == "VIOL_DEMONSTR"), None)
+        if riot is not None:
+            del best["ASSAULT"]
+            best["PROTEST"] = (riot, clash[1], clash[2])
 
 
 def _event(

@@ -38,6 +38,8 @@ class EventScores:
     reliability: dict[str, list[tuple[int, float]]]
     # (OEDA type, threshold) -> (precision, recall, F1), out of fold
     curve: dict[tuple[str, float], tuple[float, float, float]]
+    # (OEDA type, "source" / "target") -> (recall, precision, annotated sentences)
+    actors: dict[tuple[str, str], tuple[float, float, int]]
 
     def lines(self) -> str:
         return "\n".join(self.lines_)
@@ -116,7 +118,45 @@ def evaluate(data: Path) -> EventScores:
         ]
         lines.append(f"calibration, {name}: " + "; ".join(cells))
     lines.extend(_acled(data))
-    return EventScores(lines, reliability, curve)
+    actor_scores = actors(data)
+    for (plover, role), (recall, precision, n) in actor_scores.items():
+        lines.append(
+            f"OEDA Arabic {plover} actors, {role}: recall {recall:.3f}, precision {precision:.3f}"
+            f" ({n} sentences with an annotated {role})"
+        )
+    return EventScores(lines, reliability, curve, actor_scores)
+
+
+def actors(data: Path) -> dict[tuple[str, str], tuple[float, float, int]]:
+    """Source and target of the stage's event of the type (all candidates, no threshold) against
+    the OEDA annotators' spans: right when it shares a word with one annotator's span, once
+    proclitics are removed. Recall over the sentences with an annotated role, precision over the
+    predicted ones."""
+    import json
+
+    from workers.entities.arabic import key
+    from workers.pipeline import default_pipeline
+
+    pipeline = default_pipeline(min_event_confidence=0.0)
+    out = {}
+    for plover in OEDA_TYPES:
+        path = data / "oeda-arabic-events" / f"{plover.lower()}_spans.dev.json"
+        counts = {role: [0, 0, 0] for role in ("source", "target")}  # right, predicted, annotated
+        for item in json.loads(path.read_text(encoding="utf-8")):
+            record = pipeline.enrich({"id": item["_id"], "text": item["text"]}).record
+            event = next((e for e in record["events"] if e["plover"]["type"] == plover), None)
+            for role in counts:
+                gold = [
+                    {key(w) for w in span[f"{role}_actor"]} for span in item["spans"] if span[f"{role}_actor"]
+                ]
+                found = event and event["actors"][role]
+                predicted = {key(w) for w in found["text"].split()} if found else set()
+                counts[role][2] += bool(gold)
+                counts[role][1] += bool(predicted)
+                counts[role][0] += bool(predicted) and any(predicted & g for g in gold)
+        for role, (right, predicted, annotated) in counts.items():
+            out[(plover, role)] = (right / max(1, annotated), right / max(1, predicted), annotated)
+    return out
 
 
 def vectors_alone(data: Path, plover: str) -> tuple[float, float, float]:

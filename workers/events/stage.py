@@ -60,9 +60,9 @@ class EventStage:
                 if e["field"] == sentence.field and sentence.start <= e["start"] and e["end"] <= sentence.end
             ]
             inside.sort(key=lambda item: item[1]["start"])
-            for event in sentence.events:
+            for event, trigger in zip(sentence.events, sentence.triggers, strict=True):
                 if self.decisions.keep(event):
-                    arguments.fill(event, value, language, inside)
+                    arguments.fill(event, value, language, sentence, trigger, inside)
                     events.append(event)
         record["events"] = events
 
