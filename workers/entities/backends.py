@@ -1,6 +1,7 @@
 """Which NER backends a `--ner-backend` value names, and whether they can run here.
 
     crf                          Arabic: the shipped offline CRF (default)
+    e5                           Arabic: multilingual-e5-small fine-tuned here (more accurate, slower)
     camel                        Arabic: camel-tools' BERT NER (needs `camel_data -i ner-arabert`)
     crf,spacy:en_core_web_sm     ... plus a spaCy model for the language it was trained on
     crf,spacy:/models/xx_ner     ... a model folder; language "xx" serves every non-Arabic text
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ARABIC = ("crf", "camel")
+ARABIC = ("crf", "e5", "camel")
 
 
 class BackendUnavailable(RuntimeError):
@@ -42,6 +43,13 @@ def check(spec: str) -> None:
     """Fail before work starts, with the fix in the message (the worker would otherwise find out
     inside its enrichment processes)."""
     backends = parse(spec)
+    if backends.arabic == "e5":
+        from workers.entities.e5_ner import MODEL
+
+        if not MODEL.exists():
+            raise BackendUnavailable(
+                f"{MODEL} is missing: rebuild it with `newsworker train ner --backend e5`"
+            )
     if backends.arabic == "camel":
         import importlib.util
 

