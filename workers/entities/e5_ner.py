@@ -38,6 +38,15 @@ def layers(path: Path = MODEL) -> tuple[list[dict], tuple[np.ndarray, np.ndarray
     return out, (np.ascontiguousarray(arrays["head.w"].T), arrays["head.b"])
 
 
+def word_starts(words: list[str]) -> dict[int, int]:
+    """Where each word starts in `" ".join(words)` -> its index: a piece starting there opens it."""
+    starts, at = {}, 0
+    for i, word in enumerate(words):
+        starts[at] = i
+        at += len(word) + 1
+    return starts
+
+
 class E5Tagger:
     name = "e5"
 
@@ -52,10 +61,7 @@ class E5Tagger:
         tokenizer = self.model.tokenizer
         batch, firsts = [], []
         for words in sentences:
-            starts, at = {}, 0
-            for i, word in enumerate(words):
-                starts[at] = i
-                at += len(word) + 1
+            starts = word_starts(words)
             pieces = tokenizer(" ".join(words), prefix="")
             ids = pieces.ids[1:-1][:MAX_PIECES]
             first = [-1] * len(words)
