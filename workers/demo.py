@@ -73,12 +73,17 @@ def _summarise(received: dict, ids: list[str], seeds: Path) -> None:
     click.echo(f"  {len(seed['events'])} events:")
     for event in seed["events"]:
         acled = event["acled"]["sub_event_type"] if event["acled"] else "-"
-        actors = event["actors"]
-        source = actors["source"]["text"] if actors["source"] else "?"
-        target = actors["target"]["text"] if actors["target"] else "?"
+        source, target = (_actor(event["actors"][role]) for role in ("source", "target"))
         click.echo(
             f"    {event['plover']['type']}/{event['plover']['mode'] or '-'} [{acled}] "
-            f"'{event['trigger']['text']}' {source} -> {target}"
+            f"'{event['trigger']['text']}' {source} -> {target} (confidence {event['confidence']:.2f})"
         )
     languages = collections.Counter(r["language"]["code"] for r in records)
     click.echo(f"all {len(records)} articles by language: {dict(languages.most_common(5))}")
+
+
+def _actor(actor: dict | None) -> str:
+    """An actor as written, with the name of the entity it holds when that is linked."""
+    if actor is None:
+        return "?"
+    return f"{actor['text']} ({actor['link']['name_en']})" if actor["link"] else actor["text"]
