@@ -108,31 +108,34 @@ def build_clusters(data: Path, train: list[Sentence], out: Path = CLUSTERS) -> i
 def silver(data: Path, count: int, cache_dir: Path) -> list[Sentence]:
     """`count` ANT sentences (5-60 camel-tools tokens, as the stage sees them; every article in
     turn) tagged by the e5 backend: the CRF learns the teacher's knowledge from them. Tagging
-    takes ~1 minute per 1,000 sentences on one core, so the result is kept in `cache_dir`."""
+    takes ~1 minute per 1,000 sentences on one core, so tagged sentences are kept in `cache_dir`
+    (per teacher) and a larger count tags only the sentences beyond them."""
     from workers.entities.e5_ner import MODEL as TEACHER
     from workers.entities.e5_ner import E5Tagger
     from workers.entities.tokens import sentence_tokens
 
-    cache = cache_dir / f"ner-silver-{count}-{TEACHER.stat().st_size}-{int(TEACHER.stat().st_mtime)}.conll"
-    if cache.exists():
-        return read_conll(cache)
+    cache = cache_dir / f"ner-silver-{TEACHER.stat().st_size}-{int(TEACHER.stat().st_mtime)}.conll"
+    done = read_conll(cache) if cache.exists() else []
+    if len(done) >= count:
+        return done[:count]
     texts = [
         json.loads(line)["text"] for line in (data / "ant-corpus" / "ant_v1.1.jsonl").open(encoding="utf-8")
     ]
     articles = [[[t.text for t in s] for s in sentence_tokens(text) if 5 <= len(s) <= 60] for text in texts]
     # the first sentence of every article, then the second, ...: many articles, few sentences each
     rounds = itertools.zip_longest(*articles)
-    sentences = [s for row in rounds for s in row if s is not None][:count]
-    tagged = [
-        list(zip(words, tags, strict=True))
-        for words, tags in zip(sentences, E5Tagger().tag(sentences), strict=True)
-    ]
+    sentences = [s for row in rounds for s in row if s is not None][len(done) : count]
+    tagger = E5Tagger()
     cache.parent.mkdir(parents=True, exist_ok=True)
-    with cache.open("w", encoding="utf-8") as f:
-        for sentence in tagged:
-            f.writelines(f"{word} {tag}\n" for word, tag in sentence)
-            f.write("\n")
-    return tagged
+    for start in range(0, len(sentences), 1000):  # appended as it goes: an interrupted run keeps its work
+        chunk = sentences[start : start + 1000]
+        tagged = [list(zip(w, t, strict=True)) for w, t in zip(chunk, tagger.tag(chunk), strict=True)]
+        with cache.open("a", encoding="utf-8") as f:
+            for sentence in tagged:
+                f.writelines(f"{word} {tag}\n" for word, tag in sentence)
+                f.write("\n")
+        done += tagged
+    return done
 
 
 def train_crf(train: list[Sentence], out: Path = MODEL) -> None:
