@@ -277,7 +277,7 @@ class E5:
     def encode(self, texts: list[str], prefix: str = "passage: ", batch_size: int = 32) -> np.ndarray:
         """L2-normalised mean-pooled vectors (all pieces, <s> and </s> included, as the package)."""
         out = np.zeros((len(texts), self.H), np.float32)
-        for rows, batch in self._batches(self.pieces(texts, prefix), batch_size):
+        for rows, batch in self.batches(self.pieces(texts, prefix), batch_size):
             hidden, mask = self.forward(batch)
             pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
             out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -289,7 +289,7 @@ class E5:
         """Per text: the (pieces, H) states of its own pieces and their spans in the text."""
         pieces = self.pieces(texts, prefix="")
         out: list = [None] * len(texts)
-        for rows, batch in self._batches(pieces, batch_size):
+        for rows, batch in self.batches(pieces, batch_size):
             states, _ = self.forward(batch)
             for row, p, s in zip(rows, batch, states, strict=True):
                 keep = [i for i, span in enumerate(p.spans) if span[0] >= 0]
@@ -297,7 +297,7 @@ class E5:
         return out
 
     @staticmethod
-    def _batches(pieces: list[Pieces], size: int):
+    def batches(pieces: list[Pieces], size: int):
         """Batches of similar length (less padding), with the input rows they hold."""
         order = sorted(range(len(pieces)), key=lambda i: len(pieces[i].ids))
         for start in range(0, len(order), size):

@@ -72,7 +72,7 @@ class E5Tagger:
             batch.append(e5.Pieces([tokenizer.bos, *ids, tokenizer.eos], []))
             firsts.append(first)
         out: list[list[str]] = [[] for _ in sentences]
-        for rows, chunk in self.model._batches(batch, self.batch_size):
+        for rows, chunk in self.model.batches(batch, self.batch_size):
             states, _ = self.model.forward(chunk, self.layers)
             scores = states @ self.head[0] + self.head[1]
             for row, piece_scores in zip(rows, scores, strict=True):

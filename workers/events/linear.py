@@ -19,7 +19,6 @@ from workers.events.ontology import DATA
 
 MODELS = DATA / "classifiers.npz"
 EVENT_WEIGHT = 3.0  # the lexicon's tokens count three times the text's features (classifier.py)
-_WHITE_SPACES = re.compile(r"\s\s+")
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
