@@ -278,9 +278,9 @@ _ner_backend_option = click.option(
 @click.option(
     "--silver",
     type=int,
-    default=0,
+    default=30_000,
     show_default=True,
-    help="crf: also learn from this many ANT sentences tagged by the e5 backend (distillation).",
+    help="crf: also learn from this many ANT sentences tagged by the e5 backend (0: the gold ones only).",
 )
 def train_ner(data: Path, backend: str, epochs: int, lr: float, silver: int) -> None:
     """Word clusters (ANT + ANERcorp) and the CRF, or the e5 tagger (~30 min on one core); both on
