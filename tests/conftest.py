@@ -14,6 +14,8 @@ from workers.kafka_local import LocalKafka, free_port
 from workers.local_run import WorkerProcess
 
 REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"  # ../shared/data: training and dev data, where present
+needs_shared_data = pytest.mark.skipif(not SHARED_DATA.exists(), reason="no ../shared/data")
 SEEDS = REPO / "seeds"
 SEED_TXT = SEEDS / "000_d82f3b9495a6aa15.txt"
 ANT_SAMPLE = SEEDS / "ant-sample.jsonl"

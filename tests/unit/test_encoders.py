@@ -9,9 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, SEED_TXT
+from tests.conftest import SEED_TXT, SHARED_DATA, needs_shared_data
 
-SHARED = REPO.parent / "shared" / "data"
 SEED_LINES = [line for line in SEED_TXT.read_text(encoding="utf-8").splitlines() if len(line.split()) > 4]
 ENGLISH = [
     "Russian warplanes struck Islamic State positions near Deir ez-Zor on Tuesday.",
@@ -54,10 +53,11 @@ def test_pieces_cover_the_text_with_exact_offsets(e5):
     assert [text[a:b] for a, b in spans][:2] == ["قص", "فت"]
 
 
+@needs_shared_data
 def test_contextual_retrieval_across_languages_on_the_udhr(e5):
     from workers.encoders.evaluate import aligned, top1, udhr_articles
 
-    arabic, english = aligned(udhr_articles(SHARED), "arb", "eng")
+    arabic, english = aligned(udhr_articles(SHARED_DATA), "arb", "eng")
     assert len(arabic) == 50
     assert top1(e5.encode, arabic, english) >= 0.9
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SEED_TXT
+from tests.conftest import SEED_TXT, needs_shared_data
 from workers.events.ontology import PLOVER_TYPES, acled_types, cameo_roots, lexicon
 from workers.events.stage import EventStage, lexicon_events
 from workers.pipeline import default_pipeline
@@ -309,16 +309,17 @@ def test_control_is_territorial_only_over_a_place(text, occupied):
     assert any(e["plover"]["mode"] == "occupy" for e in record["events"]) is occupied
 
 
+@needs_shared_data
 def test_the_numpy_classifier_computes_what_scikit_learn_computes():
     """linear.py serves the ACLED model without scikit-learn: same probabilities as the fitted one."""
     import json
 
     import numpy as np
 
-    from tests.conftest import REPO
+    from tests.conftest import SHARED_DATA
     from workers.events.classifier import SentenceClassifier
 
-    path = REPO.parent / "shared" / "data" / "case2021-acled-subtypes" / "dev.jsonl"
+    path = SHARED_DATA / "case2021-acled-subtypes" / "dev.jsonl"
     rows = [json.loads(line) for line in path.open(encoding="utf-8")]
     texts = [r["text"] for r in rows]
     tokens = ["P_ASSAULT T_shelled FLAGGED" if i % 3 else "NONE" for i in range(len(rows))]

@@ -4,11 +4,11 @@ import itertools
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import SHARED_DATA
 from workers.events import decisions
 from workers.events.evaluate import BANDS, evaluate
 
-DATA = REPO.parent / "shared" / "data"
+DATA = SHARED_DATA
 pytestmark = pytest.mark.skipif(not (DATA / "oeda-arabic-events").exists(), reason="no ../shared/data")
 
 

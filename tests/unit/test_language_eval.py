@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import SHARED_DATA
 from workers.language import LanguageStage
 from workers.language import evaluate as lid
 
-DATA = REPO.parent / "shared" / "data"
+DATA = SHARED_DATA
 pytestmark = pytest.mark.skipif(not (DATA / "udhr").exists(), reason="../shared/data is not here")
 
 

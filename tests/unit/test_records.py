@@ -3,7 +3,7 @@ import base64
 import orjson
 import pytest
 
-from tests.conftest import ANT_SAMPLE, REPO, SEED_TXT
+from tests.conftest import ANT_SAMPLE, SEED_TXT, SHARED_DATA
 from workers.records import (
     INVALID_JSON,
     INVALID_UTF8,
@@ -159,7 +159,7 @@ def test_an_unreadable_date_costs_a_warning_not_the_article():
 
 def test_every_ant_date_is_read():
     """The whole ANT corpus (10,161 articles): none loses its date, none is dead-lettered for it."""
-    corpus = REPO.parent / "shared" / "data" / "ant-corpus" / "ant_v1.1.jsonl"
+    corpus = SHARED_DATA / "ant-corpus" / "ant_v1.1.jsonl"
     if not corpus.exists():
         pytest.skip("../shared is not beside the repository")
     count = 0
