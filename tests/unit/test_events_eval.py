@@ -42,4 +42,4 @@ def test_actors_meet_the_annotators(scores):
         recall, precision, annotated = scores.actors[(plover, "source")]
         assert annotated >= 40 and recall >= 0.25, (plover, recall)
     recall, precision, _ = scores.actors[("ASSAULT", "target")]
-    assert recall >= 0.4 and precision >= 0.5
+    assert recall >= 0.4 and precision >= 0.45
