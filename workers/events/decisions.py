@@ -3,10 +3,11 @@
 The lexicon (candidates.py) proposes events; this gives each a `confidence`: the probability,
 learned from every labelled set in ../shared/data, that the sentence really reports an event of
 the candidate's PLOVER type. Features: the sentence's static e5 vector (multilingual, so English
-supervision reaches Arabic), kept separately for ASSAULT, PROTEST and the other types, plus the
-type, the language, the trigger's weight and the negation / hypothetical flags. One logistic
-regression, then a one-dimensional logistic (Platt) fitted on out-of-fold scores, so that of the
-events given 0.7 about 70% are real. The stage keeps the events at or above `--min-event-confidence`.
+supervision reaches Arabic), the language, the lexicon's prior (the trigger's weight, halved when
+flagged), the negation / hypothetical flags and the type. One logistic regression per block
+(ASSAULT, PROTEST, the other types), then a one-dimensional logistic (Platt) per language fitted on
+out-of-fold scores, so that of the events given 0.7 about 70% are real. The stage keeps the events
+at or above `--min-event-confidence`.
 
 Labelled candidates (a candidate is the lexicon's event of type T in a labelled sentence):
 - OEDA Arabic: sentences labelled yes / no for ASSAULT and for PROTEST;
