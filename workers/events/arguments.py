@@ -1,7 +1,7 @@
 """Event arguments: who acted on whom, where, how many died, what was counted.
 
-Given a candidate (candidates.py) and the article's entities: `actors` from the entities of the
-trigger's clause, `location` from its places, `fatalities` from a death toll next to a killing
+Given a candidate (candidates.py) and the article's entities: `actors` as phrases of the text
+(actors.py), `location` from the sentence's places, `fatalities` from a death toll next to a killing
 word, `quantities` from counted phrases (never durations or dates).
 """
 
