@@ -34,7 +34,8 @@ def save_table(path: Path, pieces: np.ndarray, table: np.ndarray, offset: np.nda
 class Static:
     def __init__(self, path: Path = TABLE) -> None:
         with np.load(path, allow_pickle=False) as data:
-            self.table = data["rows"].astype(np.float32) * data["scales"]
+            # int8 rows, scaled on use: 20 MB in each worker process instead of 80 MB of fp32
+            self.rows, self.scales = data["rows"], data["scales"]
             self.row_of = {int(p): i for i, p in enumerate(data["pieces"])}
         self.tokenizer = e5.tokenizer()
         self._rows: dict[str, list[int]] = {}  # word -> its pieces' rows (words repeat in news)
@@ -54,8 +55,8 @@ class Static:
             bounds.append(len(rows))
         if len(self._rows) > 500_000:  # bounded, as the tokenizer's own cache
             self._rows.clear()
-        out = np.zeros((len(texts), self.table.shape[1]), np.float32)
-        gathered = self.table[rows]
+        out = np.zeros((len(texts), self.rows.shape[1]), np.float32)
+        gathered = self.rows[rows] * self.scales[rows]
         # a slice sum per text: 10x faster here than np.add.reduceat, whose 2-D path is slow, and
         # without scipy.sparse on the worker's path
         for i, (begin, end) in enumerate(itertools.pairwise(bounds)):
