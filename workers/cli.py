@@ -109,12 +109,18 @@ def worker(**flags) -> None:
 
 
 def _check_backend(settings: Settings) -> None:
+    """Settings the enrichment core cannot work with stop the command before any work."""
     from workers.entities import backends
 
     try:
         backends.check(settings.ner_backend)
     except (backends.BackendUnavailable, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    if not 0.0 <= settings.min_event_confidence <= 1.0:
+        raise click.BadParameter(
+            f"{settings.min_event_confidence} is not a probability between 0 and 1",
+            param_hint="--min-event-confidence / NEWSWORKER_MIN_EVENT_CONFIDENCE",
+        )
 
 
 @main.command()

@@ -82,3 +82,13 @@ def test_enrich_names_a_corrupt_gzip_file(tmp_path):
 def test_replay_refuses_to_loop_over_stdin():
     result = CliRunner().invoke(main, ["replay", "-", "--loop", "2"], input=b"{}\n")
     assert result.exit_code == 1 and "stdin can be read once" in result.output
+
+
+def test_min_event_confidence_outside_zero_to_one_is_refused_before_any_work(monkeypatch):
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["enrich", "--min-event-confidence", "1.5"], input='{"id": "x", "text": "x"}\n'
+    )
+    assert result.exit_code == 2 and "not a probability between 0 and 1" in result.output
+    monkeypatch.setenv("NEWSWORKER_MIN_EVENT_CONFIDENCE", "-0.1")
+    assert runner.invoke(main, ["enrich"], input='{"id": "x", "text": "x"}\n').exit_code == 2
