@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import time
 from typing import Any
 
 from kafka import KafkaAdminClient
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 # Topics this project creates accept records up to 16 MiB (records.TOPIC_MAX_BYTES), so that a
 # dead letter can carry an over-limit raw record (the raw limit is Settings.max_record_bytes).
 MAX_MESSAGE_BYTES = TOPIC_MAX_BYTES
+KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588  # the broker default of message.max.bytes
 
 
 def client_config(settings: Settings) -> dict[str, Any]:
@@ -104,9 +106,29 @@ def ensure_topics(settings: Settings) -> dict[str, int]:
                 log.info("created topics %s", [t.name for t in missing])
             except TopicAlreadyExistsError:  # another worker won the race
                 pass
-        described = admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, name, configs=["max.message.bytes"]) for name in wanted]
-        )
-        return {name: int(described["topic"][name]["max.message.bytes"]["value"]) for name in wanted}
+        return _max_message_bytes(admin, wanted)
     finally:
         admin.close()
+
+
+def _max_message_bytes(admin: KafkaAdminClient, topics: list[str], wait_s: float = 10.0) -> dict[str, int]:
+    """Each topic's `max.message.bytes`. Right after a topic is created the broker may describe it
+    without its configs for a moment (seen in CI): ask again until it does. A topic still without
+    the value gets Kafka's own default, the smallest a broker would accept, with a warning."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        described = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name, configs=["max.message.bytes"]) for name in topics]
+        )["topic"]
+        found = {
+            name: int(described[name]["max.message.bytes"]["value"])
+            for name in topics
+            if "max.message.bytes" in described.get(name, {})
+        }
+        if len(found) == len(topics) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    for name in set(topics) - set(found):
+        log.warning("topic %s: no max.message.bytes described; assuming Kafka's default", name)
+        found[name] = KAFKA_DEFAULT_MAX_MESSAGE_BYTES
+    return found
