@@ -63,8 +63,9 @@ def lexicon_only_pipeline() -> Pipeline:
     candidate, no sentence vectors (what the decisions cost, side by side)."""
     from workers.events import EventStage
 
-    stages = [EventStage(learned=False) if s.name == "events" else s for s in default_pipeline().stages]
-    return Pipeline(stages, default_pipeline().max_text_chars)
+    default = default_pipeline()
+    stages = [EventStage(learned=False) if s.name == "events" else s for s in default.stages]
+    return Pipeline(stages, default.max_text_chars)
 
 
 def stage_shares(path: Path, max_record_bytes: int = Settings.max_record_bytes) -> dict[str, float]:

@@ -196,6 +196,17 @@ class ModelFile:
         return np.frombuffer(self.data, BLOCK, size // BLOCK.itemsize, offset).reshape(-1, inputs // QK)
 
 
+def pad(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Piece ids padded to the longest (B, L), and the mask of the real ones."""
+    length = max(map(len, sequences))
+    ids = np.zeros((len(sequences), length), np.int64)
+    mask = np.zeros((len(sequences), length), bool)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = seq
+        mask[row, : len(seq)] = True
+    return ids, mask
+
+
 @cache
 def tokenizer() -> Tokenizer:
     """The tokenizer alone (the static vectors need no layers)."""
@@ -240,12 +251,7 @@ class E5:
     def forward(self, batch: list[Pieces], layers: list[dict] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Last hidden states (B, L, H) and the mask (B, L) of a batch, padded to its longest.
         `layers`: fine-tuned layers of the same shape in place of the pretrained ones."""
-        length = max(len(p.ids) for p in batch)
-        ids = np.zeros((len(batch), length), np.int64)
-        mask = np.zeros((len(batch), length), bool)
-        for row, p in enumerate(batch):
-            ids[row, : len(p.ids)] = p.ids
-            mask[row, : len(p.ids)] = True
+        ids, mask = pad([p.ids for p in batch])
         return self.transform(self.embed(ids), mask, layers or self.layers), mask
 
     def embed(self, ids: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workers.encoders.e5 import E5, model_path
+from workers.encoders.e5 import E5, model_path, pad
 from workers.entities import e5_ner
 from workers.entities.train import Sentence
 
@@ -103,14 +103,8 @@ def embed(model: E5, batch: list[list[int]]):
     """The frozen embedding (piece rows + positions + type, normed) of a padded batch."""
     import torch
 
-    length = max(map(len, batch))
-    ids = np.zeros((len(batch), length), np.int64)
-    mask = np.zeros((len(batch), length), bool)
-    for row, seq in enumerate(batch):
-        ids[row, : len(seq)] = seq
-        mask[row, : len(seq)] = True
-    x = model.embed(ids)
-    return torch.from_numpy(x), torch.from_numpy(mask)
+    ids, mask = pad(batch)
+    return torch.from_numpy(model.embed(ids)), torch.from_numpy(mask)
 
 
 def train(

@@ -59,8 +59,7 @@ def oeda_scores(
         event = candidates[rows[0]].event
         if confidence[rows[0]] >= threshold and not (event["negated"] or event["hypothetical"]):
             tp, fp = tp + real, fp + (not real)
-    precision, recall = tp / max(1, tp + fp), tp / yes
-    return precision, recall, 2 * precision * recall / max(1e-9, precision + recall)
+    return _precision_recall_f1(tp, fp, yes)
 
 
 def evaluate(data: Path) -> EventScores:
@@ -174,8 +173,12 @@ def vectors_alone(data: Path, plover: str) -> tuple[float, float, float]:
     y = np.array([r["label"] == "yes" for r in rows])
     model = LogisticRegression(C=decisions.C, max_iter=5000, class_weight="balanced")
     guess = cross_val_predict(model, x, y, cv=decisions.FOLDS)
-    tp, fp = int((guess & y).sum()), int((guess & ~y).sum())
-    precision, recall = tp / max(1, tp + fp), tp / max(1, int(y.sum()))
+    return _precision_recall_f1(int((guess & y).sum()), int((guess & ~y).sum()), int(y.sum()))
+
+
+def _precision_recall_f1(tp: int, fp: int, positives: int) -> tuple[float, float, float]:
+    """Precision, recall and F1 from true and false positives and the number of real positives."""
+    precision, recall = tp / max(1, tp + fp), tp / max(1, positives)
     return precision, recall, 2 * precision * recall / max(1e-9, precision + recall)
 
 

@@ -50,7 +50,6 @@ def process_batch(
 
 
 def _child_init(parent: int, limits: Limits) -> None:
-
     # A worker killed with -9 cannot shut its pool down: children leave when the parent is gone.
     def watch() -> None:
         while os.getppid() == parent:
