@@ -32,7 +32,8 @@ def held_out(docno: str) -> bool:
     return sum(docno.encode()) % 10 == 0
 
 
-def sentences(data: Path, arabic: int = 8000, english: int = 4000) -> list[str]:
+def sentences(data: Path, arabic: int = 8000, english: int = 4000) -> tuple[list[str], int]:
+    """Training sentences, the Arabic ones first, and how many of them are Arabic."""
     out: list[str] = []
     with (data / "ant-corpus" / "ant_v1.1.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
@@ -48,8 +49,9 @@ def sentences(data: Path, arabic: int = 8000, english: int = 4000) -> list[str]:
     english_rows += [
         json.loads(line)["text"] for line in (data / "case2021-acled-subtypes" / "dev.jsonl").open()
     ]
+    arabic_count = len(out)
     out += [s.strip() for s in english_rows if 4 <= len(s.split()) <= 60][:english]
-    return out
+    return out, arabic_count
 
 
 def all_texts(data: Path) -> Iterator[str]:
@@ -83,12 +85,11 @@ def targets(texts: list[str], work: Path, log=print) -> np.ndarray:
 
 
 def train(data: Path, work: Path, out: Path = TABLE, log=print) -> dict[str, float]:
-    from scipy.sparse import csr_matrix
     from scipy.sparse.linalg import lsqr
 
     model = e5.pretrained()
     tok = model.tokenizer
-    train_texts = sentences(data)
+    train_texts, arabic = sentences(data)
     y = targets(train_texts, work, log)
     # the vocabulary: pieces of every shared text
     counts: dict[int, int] = {}
@@ -111,20 +112,35 @@ def train(data: Path, work: Path, out: Path = TABLE, log=print) -> dict[str, flo
     y_d = (y - mean) @ project
     start_d = (start - start.mean(0)) @ project
     start_d *= np.linalg.norm(y_d, axis=1).mean() / np.linalg.norm(start_d, axis=1).mean()
-    # mean pooling as a sparse matrix: sentence i averages its pieces' rows
-    rows, cols, vals = [], [], []
-    for i, text in enumerate(train_texts):
-        pieces = [row_of[p] for p in tok.piece_ids(text) if p in row_of]
-        for p in pieces:
-            rows.append(i)
-            cols.append(p)
-            vals.append(1.0 / len(pieces))
-    average = csr_matrix((vals, (rows, cols)), shape=(len(train_texts), len(vocab)))
+    average = mean_pooling(train_texts, row_of)
     # min ||A E - Y||^2 + lam^2 ||E - E0||^2, solved for the difference D = E - E0
     lam = 0.3
     table = start_d.copy()
     residual = y_d - average @ start_d
     for d in range(DIMENSIONS):
         table[:, d] += lsqr(average, residual[:, d], damp=lam, iter_lim=200)[0]
-    save_table(out, np.array(vocab, np.int32), table, mean @ project)
+    means = language_means(average @ table, arabic)
+    save_table(out, np.array(vocab, np.int32), table, mean @ project, means)
     return {"pieces": len(vocab), "sentences": len(train_texts)}
+
+
+def mean_pooling(texts: list[str], row_of: dict[int, int]):
+    """A sparse (texts, pieces) matrix: text i averages its pieces' rows."""
+    from scipy.sparse import csr_matrix
+
+    tok = e5.tokenizer()
+    rows, cols, vals = [], [], []
+    for i, text in enumerate(texts):
+        pieces = [row_of[p] for p in tok.piece_ids(text) if p in row_of]
+        for p in pieces:
+            rows.append(i)
+            cols.append(p)
+            vals.append(1.0 / len(pieces))
+    return csr_matrix((vals, (rows, cols)), shape=(len(texts), len(row_of)))
+
+
+def language_means(vectors: np.ndarray, arabic: int) -> dict[str, np.ndarray]:
+    """Each training language's mean sentence vector (of unit vectors, as the table gives them):
+    a direction that says which language, not what is said (stories subtract it)."""
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    return {"ar": unit[:arabic].mean(0), "en": unit[arabic:].mean(0)}
