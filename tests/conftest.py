@@ -61,3 +61,12 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator:
     yield start
     for worker in started:
         worker.stop()
+
+
+def storied(record: dict) -> dict:
+    """A core record as `enrich` and the worker emit it: with its `story` field (from a fresh index,
+    so a new story), which the story index adds after the core."""
+    from workers.stories.features import features
+    from workers.stories.index import StoryIndex
+
+    return record | {"story": StoryIndex().assign(features(record))[0].field()}

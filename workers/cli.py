@@ -40,7 +40,12 @@ def main() -> None:
     help="Exit 65 when any record was dead-lettered (default: when all were).",
 )
 @config.options(
-    "max_record_bytes", "enrich_timeout_s", "max_text_chars", "ner_backend", "min_event_confidence"
+    "max_record_bytes",
+    "enrich_timeout_s",
+    "max_text_chars",
+    "ner_backend",
+    "min_event_confidence",
+    "story_window_h",
 )
 def enrich(paths: tuple[Path, ...], output, dead_letters, fail_on_dead_letter: bool, **flags) -> None:
     """Enrich .txt / JSONL / .jsonl.gz articles offline (stdin: no PATH or `-`), with the worker's core.
@@ -50,10 +55,13 @@ def enrich(paths: tuple[Path, ...], output, dead_letters, fail_on_dead_letter: b
     input file cannot be read."""
     from workers.processing import process
     from workers.records import InputError, expand_paths, read_inputs
+    from workers.stories.features import Features
+    from workers.stories.index import StoryIndex, with_story
 
     settings = Settings.from_env(**flags)
-    _check_backend(settings)
+    _check_settings(settings)
     limits = settings.limits()
+    stories = StoryIndex(settings.story_window_h * 3600)  # stories within the input, in its order
     files = expand_paths(tuple(map(str, paths))) if paths else [None]
     enriched = dead = 0
     bar = tqdm(unit=" articles", disable=not sys.stderr.isatty(), file=sys.stderr)
@@ -69,7 +77,8 @@ def enrich(paths: tuple[Path, ...], output, dead_letters, fail_on_dead_letter: b
                         dead_letters.write(outcome.value + b"\n")
                 else:
                     enriched += 1
-                    output.write(outcome.value + b"\n")
+                    assignment, _ = stories.assign(Features.from_bytes(outcome.story_features)[0])
+                    output.write(with_story(outcome.value, assignment) + b"\n")
                 bar.update()
     except InputError as exc:
         raise click.ClickException(f"{exc} (enriched {enriched}, dead-lettered {dead} before it)") from None
@@ -92,7 +101,7 @@ def worker(**flags) -> None:
     from workers.stream.app import build_app
 
     settings = Settings.from_env(**flags)
-    _check_backend(settings)
+    _check_settings(settings)
     try:
         topic_bytes = ensure_topics(settings)
     except BrokerUnreachable as exc:
@@ -101,14 +110,16 @@ def worker(**flags) -> None:
     # request limit caps both).
     limits = dataclasses.replace(
         settings.limits(),
-        max_output_bytes=min(topic_bytes[settings.enriched_topic], MAX_MESSAGE_BYTES),
+        max_output_bytes=min(
+            topic_bytes[settings.enriched_topic], topic_bytes[settings.story_topic], MAX_MESSAGE_BYTES
+        ),
         max_letter_bytes=min(topic_bytes[settings.dlq_topic], MAX_MESSAGE_BYTES),
     )
     app = build_app(settings, limits)
     faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
 
 
-def _check_backend(settings: Settings) -> None:
+def _check_settings(settings: Settings) -> None:
     """Settings the enrichment core cannot work with stop the command before any work."""
     from workers.entities import backends
 
@@ -120,6 +131,11 @@ def _check_backend(settings: Settings) -> None:
         raise click.BadParameter(
             f"{settings.min_event_confidence} is not a probability between 0 and 1",
             param_hint="--min-event-confidence / NEWSWORKER_MIN_EVENT_CONFIDENCE",
+        )
+    if not settings.story_window_h > 0:
+        raise click.BadParameter(
+            f"{settings.story_window_h} is not a positive number of hours",
+            param_hint="--story-window-h / NEWSWORKER_STORY_WINDOW_H",
         )
 
 
@@ -328,6 +344,19 @@ def eval_ner(data: Path, backend: str) -> None:
             click.echo(e5_ner.evaluate(dev_set).lines())
         else:
             click.echo(ner.evaluate(dev_set).lines())
+
+
+@evaluate.command("stories")
+@_data_option
+def eval_stories(data: Path) -> None:
+    """Near-duplicate F1 on ANT copies and hard negatives, same-story pairs across languages on the
+    UDHR, and the story index's cost and memory."""
+    from threadpoolctl import threadpool_limits
+
+    from workers.stories.evaluate import report
+
+    with threadpool_limits(1):
+        click.echo("\n".join(report(data)))
 
 
 @evaluate.command("events")

@@ -62,6 +62,16 @@ class Settings:
         "Events below this learned confidence (the probability that the event is real) are not"
         " emitted; 0 gives every lexicon candidate. Default: chosen by cross-validation (README Events).",
     )
+    story_window_h: float = _setting(
+        72.0,
+        "Story window, hours of event time (published_at): an article is a copy of, or joins the"
+        " story of, articles of the last N hours.",
+    )
+    stories_topic: str = _setting(
+        "",
+        "Internal topic, one partition, where enriched articles meet the story index on one worker"
+        " (README Stories); empty: GROUP_ID.stories, owned by the group like faust's own topics.",
+    )
     session_timeout_s: float = _setting(10.0, "Kafka consumer session timeout, seconds.")
     state_dir: str = _setting(".newsworker", "Directory for worker state and the local broker.")
     log_level: str = _setting(
@@ -77,6 +87,10 @@ class Settings:
     )
     sasl_password_file: str = _setting("", "File holding the SASL password (e.g. a mounted secret).")
     ssl_cafile: str = _setting("", "CA bundle for SSL / SASL_SSL (empty: system CAs).")
+
+    @property
+    def story_topic(self) -> str:
+        return self.stories_topic or f"{self.group_id}.stories"
 
     @property
     def batch_wait_s(self) -> float:

@@ -80,6 +80,13 @@ def _summarise(received: dict, ids: list[str], seeds: Path) -> None:
         )
     languages = collections.Counter(r["language"]["code"] for r in records)
     click.echo(f"all {len(records)} articles by language: {dict(languages.most_common(5))}")
+    stories = collections.Counter(r["story"]["id"] for r in records)
+    copies = sum(r["story"]["duplicate_of"] is not None for r in records)
+    joined = sum(n for n in stories.values() if n > 1)
+    click.echo(
+        f"stories: {len(stories)} among {len(records)} articles; {copies} near-duplicates of an"
+        f" earlier article; {joined} articles in stories of two or more"
+    )
 
 
 def _actor(actor: dict | None) -> str:

@@ -84,16 +84,17 @@ def admin_client(settings: Settings) -> KafkaAdminClient:
 
 
 def ensure_topics(settings: Settings) -> dict[str, int]:
-    """Create the raw, enriched and dead-letter topics when they are missing; return each topic's
-    `max.message.bytes`, so that outputs and dead letters are sized to what the broker accepts."""
+    """Create the raw, enriched, dead-letter and stories topics when they are missing (the stories
+    topic with one partition: workers/stream/app.py); return each topic's `max.message.bytes`, so
+    that outputs and dead letters are sized to what the broker accepts."""
     admin = admin_client(settings)
-    wanted = [settings.raw_topic, settings.enriched_topic, settings.dlq_topic]
+    wanted = [settings.raw_topic, settings.enriched_topic, settings.dlq_topic, settings.story_topic]
     try:
         existing = set(admin.list_topics())
         missing = [
             NewTopic(
                 name,
-                num_partitions=settings.partitions,
+                num_partitions=1 if name == settings.story_topic else settings.partitions,
                 replication_factor=-1,  # the broker's default.replication.factor
                 topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
             )

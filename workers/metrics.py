@@ -39,7 +39,8 @@ END_TO_END = Histogram(
 )
 CONSUMER_LAG = Gauge(
     "newsworker_consumer_lag_records",
-    "Records in the input partition not yet processed (high watermark minus position).",
+    "Records in each assigned partition (raw topic, and the stories topic of the second hop) not yet"
+    " processed (high watermark minus position).",
     ["topic", "partition"],
 )
 ASSIGNED = Gauge("newsworker_assigned_partitions", "Input partitions assigned to this worker.")
@@ -59,6 +60,17 @@ LOG_SUPPRESSED = Counter(
     "Repeated log lines (e.g. during a broker outage) held back by the rate limiter, by logger.",
     ["logger"],
 )
+STORIES = Counter(
+    "newsworker_stories",
+    "Articles by what the story index made of them: new (a story starts), joined (an existing"
+    " story, not a copy), duplicate (a near-copy of an earlier article).",
+    ["outcome"],
+)
+STORY_WINDOW = Gauge(
+    "newsworker_story_window",
+    "What the story index holds (articles, stories) in its window: its memory, also kept in Kafka.",
+    ["kind"],
+)
 BUILD = Info("newsworker_build", "Version of the running worker.")
 BUILD.info({"version": __version__})
 
@@ -69,3 +81,7 @@ for _type in ENTITY_TYPES:
     ENTITIES.labels(_type)
 for _type in PLOVER_TYPES:
     EVENTS.labels(_type)
+for _outcome in ("new", "joined", "duplicate"):
+    STORIES.labels(_outcome)
+for _kind in ("articles", "stories"):
+    STORY_WINDOW.labels(_kind)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from workers.records import (
     dead_letter,
     decode_article,
 )
+from workers.stories.features import features
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,9 @@ class Outcome:
     language: str | None = None
     entity_types: list[str] = field(default_factory=list)
     event_types: list[str] = field(default_factory=list)
+    # what the story index needs (workers/stories/features.py); the record gets its `story` field
+    # where the index lives: the worker's story agent, or `newsworker enrich`
+    story_features: bytes = b""
 
     @property
     def dead(self) -> bool:
@@ -103,6 +108,13 @@ def process(
             raise RecordError(ENRICH_ERROR, f"{type(exc).__name__}: {exc}") from exc
         record = enrichment.record
         try:
+            started = time.perf_counter()
+            story_features = features(record).to_bytes()
+            enrichment.stage_seconds["stories"] = time.perf_counter() - started
+        except Exception as exc:  # as any stage's bug: one record's dead letter
+            log.exception("story features failed for article %s", record.get("id"))
+            raise RecordError(ENRICH_ERROR, f"story features: {type(exc).__name__}: {exc}") from exc
+        try:
             value = orjson.dumps(record)
         except orjson.JSONEncodeError as exc:  # e.g. metadata nested deeper than orjson writes
             raise RecordError(
@@ -123,6 +135,7 @@ def process(
         language=record["language"]["code"],
         entity_types=[entity["type"] for entity in record["entities"]],
         event_types=[event["plover"]["type"] for event in record["events"]],
+        story_features=story_features,
     )
 
 

@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -106,8 +107,17 @@ def test_metrics_count_exactly_what_was_sent(settings, start_worker):
         time.sleep(0.5)
     assert {name: scraped.get(name) for name in expected} == expected
     assert scraped['newsworker_build_info{version="' + _version() + '"}'] == 1
-    lag = [v for k, v in scraped.items() if k.startswith("newsworker_consumer_lag_records{")]
-    assert len(lag) == settings.partitions and all(v >= 0 for v in lag)
+    lag = {k: v for k, v in scraped.items() if k.startswith("newsworker_consumer_lag_records{")}
+    # each raw partition, and the one partition of the stories topic (the second hop)
+    assert sum(f'topic="{settings.raw_topic}"' in k for k in lag) == settings.partitions
+    assert sum(f'topic="{settings.story_topic}"' in k for k in lag) == 1
+    assert all(v >= 0 for v in lag.values())
+    stories = sum(v for k, v in scraped.items() if k.startswith("newsworker_stories_total{"))
+    assert stories == len(good)  # every article placed once: new, joined or a duplicate
+    # the window: the articles of the last 72 h before the newest, whatever order they came in
+    times = [datetime.fromisoformat(orjson.loads(line)["published_at"]) for line in ANT_SAMPLE.open("rb")]
+    in_window = sum(t >= max(times) - timedelta(hours=settings.story_window_h) for t in times)
+    assert scraped['newsworker_story_window{kind="articles"}'] == in_window
     assert "newsworker_event_loop_lag_seconds" in scraped
 
 

@@ -47,8 +47,8 @@ def test_enrich_exit_status_says_whether_records_were_lost():
 def test_an_enriched_record_reads_enrichment_first():
     result = CliRunner().invoke(main, ["enrich"], input=b'{"text": "Talks resumed.", "title": "Talks"}\n')
     record = orjson.loads(result.stdout_bytes)
-    assert list(record)[:5] == ["id", "language", "entities", "events", "pipeline"]
-    assert list(record)[5:] == ["text", "title"]
+    assert list(record)[:6] == ["id", "language", "entities", "events", "story", "pipeline"]
+    assert list(record)[6:] == ["text", "title"]
 
 
 def test_enrich_names_a_missing_file():

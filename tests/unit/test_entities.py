@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SEED_TXT
+from tests.conftest import SEED_TXT, storied
 from workers.entities.arabic import key
 from workers.entities.gazetteer import gazetteer
 from workers.pipeline import default_pipeline
@@ -200,7 +200,7 @@ def test_the_pipeline_caps_text_and_entities_and_says_so():
     assert len(record["entities"]) == 1000
     assert all(text[e["start"] : e["end"]] == e["text"] for e in record["entities"])
     assert all(e["end"] <= 100_000 for e in record["entities"])
-    assert not schema_errors("enriched-article", record)
+    assert not schema_errors("enriched-article", storied(record))
 
 
 @pytest.mark.parametrize(

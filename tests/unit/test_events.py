@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SEED_TXT, needs_shared_data
+from tests.conftest import SEED_TXT, needs_shared_data, storied
 from workers.events.ontology import PLOVER_TYPES, acled_types, cameo_roots, lexicon
 from workers.events.stage import EventStage, lexicon_events
 from workers.pipeline import default_pipeline
@@ -61,7 +61,7 @@ def test_seed_has_no_event_for_the_wish_to_improve_relations(seed):
 
 
 def test_seed_events_validate_and_offsets_are_exact(seed):
-    assert schema_errors("enriched-article", seed) == []
+    assert schema_errors("enriched-article", storied(seed)) == []
     for event in seed["events"]:
         t = event["trigger"]
         assert seed[t["field"]][t["start"] : t["end"]] == t["text"]

@@ -2,7 +2,7 @@ import orjson
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ANT_SAMPLE, SEED_TXT
+from tests.conftest import ANT_SAMPLE, SEED_TXT, storied
 from workers.pipeline import Pipeline, default_pipeline
 from workers.processing import Limits, process
 from workers.records import decode_article, read_inputs, schema_errors
@@ -19,7 +19,7 @@ def test_seed_enriches_to_a_valid_arabic_record():
     article = seed_article()
     enrichment = default_pipeline().enrich(article)
     record = enrichment.record
-    assert schema_errors("enriched-article", record) == []
+    assert schema_errors("enriched-article", storied(record)) == []
     assert record["language"]["code"] == "ar"
     assert record["language"]["script"] == "Arab"
     assert record["language"]["confidence"] > 0.9
@@ -37,7 +37,7 @@ def test_ant_sample_records_validate_and_are_arabic():
     codes = []
     for item in read_inputs(ANT_SAMPLE):
         record = pipeline.enrich(decode_article(item.payload, LIMIT)).record
-        assert schema_errors("enriched-article", record) == [], record["id"]
+        assert schema_errors("enriched-article", storied(record)) == [], record["id"]
         codes.append(record["language"]["code"])
     assert codes.count("ar") >= 195  # real Tunisian news: a few may be French-heavy
 
@@ -101,7 +101,7 @@ def test_every_offset_of_every_stage_holds_on_random_news_like_text(pieces, titl
     text = " ".join(pieces)
     assume(text.strip())  # the raw schema wants a body; empty ones are dead-lettered, tested elsewhere
     record = default_pipeline().enrich({"id": "p", "title": title, "text": text}).record
-    assert schema_errors("enriched-article", record) == []
+    assert schema_errors("enriched-article", storied(record)) == []
     for e in record["entities"]:
         assert record[e["field"]][e["start"] : e["end"]] == e["text"]
     for event in record["events"]:

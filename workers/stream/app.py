@@ -1,4 +1,12 @@
-"""The faust shell: consume raw records, enrich off the loop, produce, dead-letter, commit.
+"""The faust shell: consume raw records, enrich off the loop, place each in its story, produce,
+dead-letter, commit.
+
+Two hops. `enrich` (every input partition) runs the core and sends each enriched record, with its
+story features in a header, to the stories topic: one partition, so that every article meets the
+story index on one worker whichever raw partition it came from. `assign_stories` owns that
+partition and the `stories` table (the window's articles, changelogged to Kafka): it assigns,
+writes the table, and sends the record with its `story` field to the enriched topic. A restarted
+or rebalanced worker rebuilds the index from the table; a replayed article finds its assignment.
 
 At-least-once: each input event holds an extra reference until the broker has acknowledged its
 output, so faust cannot commit past a record whose output is not safe. Outputs are keyed by
@@ -26,7 +34,9 @@ from workers import metrics
 from workers.config import Settings
 from workers.kafka_client import MAX_MESSAGE_BYTES, faust_credentials
 from workers.processing import Limits, Outcome, letter
-from workers.records import OUTPUT_TOO_LARGE, RecordError
+from workers.records import ENRICH_ERROR, OUTPUT_TOO_LARGE, RecordError
+from workers.stories.features import Features
+from workers.stories.index import Assignment, StoryIndex, with_story
 from workers.stream.logs import quiet_repeats
 from workers.stream.offload import Item, Offload
 
@@ -35,6 +45,9 @@ log = logging.getLogger(__name__)
 LAG_INTERVAL_S = 5.0
 EXIT_PRODUCE_FAILED = 75  # EX_TEMPFAIL: a supervisor (systemd, Kubernetes) should restart us
 LOOP_CHECK_S = 1.0
+# headers of the stories topic: the features the story index needs, the raw record's timestamp
+STORY_FEATURES = "story-features"
+RAW_TIMESTAMP = "raw-timestamp"
 
 
 class Health:
@@ -98,26 +111,34 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
     raw_topic = app.topic(settings.raw_topic, **raw_codec)
     enriched_topic = app.topic(settings.enriched_topic, **raw_codec)
     dlq_topic = app.topic(settings.dlq_topic, **raw_codec)
+    stories_topic = app.topic(settings.story_topic, partitions=1, **raw_codec)
+    # article id -> its features and assignment (index.py), for the window; changelogged
+    # Written by assign_stories itself (keep), so that an input is committed only once the broker
+    # has the state it changed; faust reads the changelog back into the table on recovery.
+    stories_table = app.Table("stories", partitions=1, key_type=str, value_type=bytes)
+    window_s = settings.story_window_h * 3600
+    stories: StoryIndex | None = None  # derived from the table: rebuilt after each recovery
     offload = Offload(settings.enrich_processes, limits)
     health = Health()
 
     def items(events: list[EventT]) -> list[Item]:
-        return [
-            (
-                ev.message.value,
-                {
-                    "topic": ev.message.topic,
-                    "partition": ev.message.partition,
-                    "offset": ev.message.offset,
-                    "key": _text(ev.message.key),
-                },
-                ev.message.key,
-            )
-            for ev in events
-        ]
+        return [(ev.message.value, _source(ev.message), ev.message.key) for ev in events]
 
-    async def send(out: Outcome) -> asyncio.Future:
-        return await (dlq_topic if out.dead else enriched_topic).send(key=out.key, value=out.value)
+    async def send(out: Outcome, raw_timestamp: float | None) -> asyncio.Future:
+        if out.dead:
+            return await dlq_topic.send(key=out.key, value=out.value)
+        headers = {STORY_FEATURES: out.story_features, RAW_TIMESTAMP: str(raw_timestamp or 0).encode()}
+        return await stories_topic.send(key=out.key, value=out.value, headers=headers)
+
+    async def acknowledged(sent: list[asyncio.Future], refused: Any) -> None:
+        """Wait for the broker's acknowledgement of every output. One refused for its size is
+        handed to `refused(i, exc)`; any other failure exits (not the record's fault)."""
+        results = await asyncio.gather(*sent, return_exceptions=True)
+        for i, result in enumerate(results):
+            if isinstance(result, BaseException):
+                if not too_large(result):
+                    _exit_to_retry(result)
+                await refused(i, result)
 
     async def confirm(
         events: list[EventT], batch: list[Item], outcomes: list[Outcome], sent: list[asyncio.Future]
@@ -125,28 +146,27 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
         """Wait for the broker's acknowledgement of every output, then release the inputs. Any
         failure here that is not one record's exits: inputs still referenced would otherwise
         never be committed, and their partitions would stall."""
+
+        async def refused(i: int, exc: BaseException) -> None:
+            if outcomes[i].dead:
+                _exit_to_retry(exc)
+            # The topic is smaller than it said: the record becomes an output_too_large letter.
+            error = RecordError(OUTPUT_TOO_LARGE, f"the stories topic refused the record: {exc!r}")
+            payload, source, key = batch[i]
+            outcomes[i] = letter(error, payload, source, key, limits)
+            await (await send(outcomes[i], None))
+
         try:
-            results = await asyncio.gather(*sent, return_exceptions=True)
-            for i, result in enumerate(results):
-                if isinstance(result, BaseException):
-                    if not too_large(result) or outcomes[i].dead:
-                        _exit_to_retry(result)
-                    # The topic is smaller than it said: the record becomes an output_too_large letter.
-                    error = RecordError(
-                        OUTPUT_TOO_LARGE, f"the enriched topic refused the record: {result!r}"
-                    )
-                    payload, source, key = batch[i]
-                    outcomes[i] = letter(error, payload, source, key, limits)
-                    await (await send(outcomes[i]))
+            await acknowledged(sent, refused)
         except Exception as exc:
             _exit_to_retry(exc)
         health.broker_state(True)
-        done = time.time()
         for ev, out in zip(events, outcomes, strict=True):
             if out.dead:
                 metrics.DEAD_LETTERED.labels(out.reason).inc()
+                if ev.message.timestamp:
+                    metrics.END_TO_END.observe(max(0.0, time.time() - ev.message.timestamp))
             else:
-                metrics.ENRICHED.inc()
                 metrics.LANGUAGES.labels(out.language).inc()
                 for entity_type in out.entity_types:
                     metrics.ENTITIES.labels(entity_type).inc()
@@ -155,8 +175,6 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
                 for stage, seconds in out.stage_seconds.items():
                     metrics.STAGE_SECONDS.labels(stage).observe(seconds)
                 metrics.STAGE_SECONDS.labels("all").observe(sum(out.stage_seconds.values()))
-            if ev.message.timestamp:
-                metrics.END_TO_END.observe(max(0.0, done - ev.message.timestamp))
             ev.ack()  # the last reference: faust may now commit past it
 
     # One instance: two would produce the outputs of one partition out of order.
@@ -170,20 +188,109 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
             try:
                 batch = items(events)
                 outcomes = await offload.run(batch)  # meanwhile the previous batch is confirmed
-                sent = [await send(out) for out in outcomes]  # queued in input order
+                # queued in input order
+                sent = [
+                    await send(out, ev.message.timestamp) for out, ev in zip(outcomes, events, strict=True)
+                ]
                 if previous is not None:
                     await previous
             except Exception as exc:  # not a record's failure (those are outcomes): the broker's
                 _exit_to_retry(exc)
             previous = asyncio.create_task(confirm(events, batch, outcomes, sent))
 
+    @stories_table.on_recover
+    async def reload_stories() -> None:
+        nonlocal stories
+        stories = None  # the table may have moved on elsewhere: rebuild before the next article
+
+    # One instance, on the one partition of the stories topic.
+    @app.agent(stories_topic)
+    async def assign_stories(stream: faust.Stream) -> None:
+        nonlocal stories
+        previous: asyncio.Task | None = None
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_wait_s):
+            for ev in events:
+                ev.message.incref()
+            try:
+                if stories is None:
+                    stories = StoryIndex.restore(stories_table.items(), window_s)
+                    log.info("story index: %d articles of the window reloaded from Kafka", len(stories))
+                kept, assigned = [], []
+                for ev in events:
+                    try:
+                        f, _ = Features.from_bytes(dict(ev.message.headers or ())[STORY_FEATURES])
+                    except Exception as exc:  # not written by `enrich` (by hand?): its dead letter
+                        assigned.append(RecordError(ENRICH_ERROR, f"no readable story features: {exc!r}"))
+                        continue
+                    assignment, changes = stories.assign(f)
+                    kept += [await keep(key, value) for key, value in changes]
+                    assigned.append(assignment)
+                    if changes:  # a new answer, not a replay's
+                        metrics.STORIES.labels(story_outcome(assignment, f.article_id)).inc()
+                # Write-ahead: outputs leave once the state they came from is in Kafka, so that
+                # after a crash the replay of an input finds that state and gives the same answer.
+                await acknowledged(kept, lost)
+                sent = [await send_storied(ev, a) for ev, a in zip(events, assigned, strict=True)]
+                metrics.STORY_WINDOW.labels("articles").set(len(stories))
+                metrics.STORY_WINDOW.labels("stories").set(len(stories.stories))
+                if previous is not None:
+                    await previous
+            except Exception as exc:  # the broker's, or a bug: retry from the last commit
+                _exit_to_retry(exc)
+            previous = asyncio.create_task(confirm_stories(events, sent, assigned))
+
+    async def send_storied(ev: EventT, answer: Assignment | RecordError) -> asyncio.Future:
+        message = ev.message
+        if isinstance(answer, Assignment):
+            return await enriched_topic.send(key=message.key, value=with_story(message.value, answer))
+        out = letter(answer, message.value, _source(message), message.key, limits)
+        return await dlq_topic.send(key=out.key, value=out.value)
+
+    async def keep(key: str, value: bytes | None) -> asyncio.Future:
+        """Write one change of the window to the table and its changelog; the future resolves when
+        the broker has it. (Not `table[key] = value`: faust buffers that write and may commit before
+        the broker has it.)"""
+        if value is None:
+            stories_table.data.pop(key, None)
+        else:
+            stories_table.data[key] = value
+        changelog = stories_table.changelog_topic
+        return await changelog.send(key=key, value=value, partition=0, value_serializer="raw")
+
+    async def lost(i: int, exc: BaseException) -> None:
+        _exit_to_retry(exc)  # a change of the window the broker refused: never the record's fault
+
+    async def confirm_stories(
+        events: list[EventT], sent: list[asyncio.Future], assigned: list[Assignment | RecordError]
+    ) -> None:
+        async def refused(i: int, exc: BaseException) -> None:
+            if isinstance(assigned[i], RecordError):
+                _exit_to_retry(exc)
+            assigned[i] = RecordError(OUTPUT_TOO_LARGE, f"the enriched topic refused the record: {exc!r}")
+            await (await send_storied(events[i], assigned[i]))
+
+        try:
+            await acknowledged(sent, refused)
+        except Exception as exc:
+            _exit_to_retry(exc)
+        done = time.time()
+        for ev, answer in zip(events, assigned, strict=True):
+            if isinstance(answer, RecordError):
+                metrics.DEAD_LETTERED.labels(answer.reason).inc()
+            else:
+                metrics.ENRICHED.inc()
+            raw_timestamp = float(dict(ev.message.headers or ()).get(RAW_TIMESTAMP, b"0"))
+            if raw_timestamp:
+                metrics.END_TO_END.observe(max(0.0, done - raw_timestamp))
+            ev.ack()
+
     @app.task
     async def warm_offload() -> None:
         quiet_repeats()  # faust has installed its log handlers by now
         await offload.warm()  # spawn and load models before the first records wait on them
 
-    def input_partitions() -> list:
-        return sorted(tp for tp in app.consumer.assignment() if tp.topic == settings.raw_topic)
+    def input_partitions(topics: tuple[str, ...] = (settings.raw_topic,)) -> list:
+        return sorted(tp for tp in app.consumer.assignment() if tp.topic in topics)
 
     @app.task
     async def lag_loop() -> None:
@@ -193,11 +300,13 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
             await asyncio.sleep(LAG_INTERVAL_S if await measure_lag() else 1.0)
 
     async def measure_lag() -> bool:
-        """Lag per assigned input partition; False while none is assigned."""
+        """Lag per assigned partition of both hops (raw, stories); False while no raw partition is
+        assigned."""
         consumer = app.consumer
-        assigned = input_partitions()
-        metrics.ASSIGNED.set(len(assigned))
-        if not assigned:
+        assigned = input_partitions((settings.raw_topic, settings.story_topic))
+        raw = [tp for tp in assigned if tp.topic == settings.raw_topic]
+        metrics.ASSIGNED.set(len(raw))
+        if not raw:
             return False
         # A rebalance may revoke any of these partitions while this task awaits: every call that
         # depends on the assignment tolerates that (aiokafka raises IllegalStateError).
@@ -246,6 +355,12 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
     return app
 
 
+def story_outcome(assignment: Assignment, article_id: str) -> str:
+    if assignment.duplicate_of:
+        return "duplicate"
+    return "new" if assignment.story == article_id else "joined"
+
+
 def _exit_to_retry(exc: BaseException) -> NoReturn:
     """An output the broker refused, not for the record's sake (unreachable, unauthorised). Exit at
     once: faust would restart the agent past the batch and lose it. After a restart the worker
@@ -253,6 +368,15 @@ def _exit_to_retry(exc: BaseException) -> NoReturn:
     log.critical("could not produce a batch; exiting to retry from the last commit: %r", exc)
     logging.shutdown()
     os._exit(EXIT_PRODUCE_FAILED)
+
+
+def _source(message: Any) -> dict[str, Any]:
+    return {
+        "topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+        "key": _text(message.key),
+    }
 
 
 def _text(key: bytes | None) -> str | None:

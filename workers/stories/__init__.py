@@ -1,0 +1,1 @@
+"""Stories: near-duplicates and the same story across languages (`story` field)."""

@@ -1,0 +1,249 @@
+"""The story index: which earlier article is this one a copy of, and which story does it join.
+
+State is the articles of the window (default 72 h of event time, ending at the latest article
+seen); everything else (LSH buckets, story centroids, the entity index) is derived from them, so
+the stream keeps only the articles in Kafka and rebuilds the rest after a restart.
+
+Decisions, in order (thresholds fixed before `newsworker eval stories` scored them):
+1. Near-duplicate: an LSH candidate of the same language whose shingle sets overlap enough that
+   the smaller is mostly inside the larger (containment ≥ 0.6: a truncated copy, a copy with
+   boilerplate, a lightly edited copy). `duplicate_of` names the first article of the copies.
+2. Same story: the story whose centroid (the mean title-and-lead vector of its articles) is
+   closest, if its cosine reaches `VECTOR_ALONE`, or `VECTOR_WITH_SIGNATURE` with two shared
+   signature items (linked entities, event types).
+3. Else a new story, whose id is the article's id: a replayed article finds its own assignment.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter, OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import numpy as np
+import orjson
+import rensa
+
+from workers.stories.features import NUM_PERM, Features
+
+BANDS = 32  # of 3 rows: an LSH candidate at Jaccard 0.3 with p=0.58, at 0.5 with p=0.99
+CONTAINMENT = 0.6
+VECTOR_ALONE = 0.80
+VECTOR_WITH_SIGNATURE = 0.60
+SHARED_SIGNATURE = 2
+WINDOW_S = 72 * 3600
+ANSWER = "answered:"  # key prefix of the answers given to articles older than the window
+MAX_ANSWERS = 10_000
+
+
+@dataclass
+class Story:
+    id: str
+    first_seen: float
+    signature: Counter = field(default_factory=Counter)
+    articles: int = 0
+
+
+@dataclass(frozen=True)
+class Assignment:
+    story: str
+    duplicate_of: str | None
+    similarity: float | None
+    first_seen: float
+
+    def field(self) -> dict:
+        return {
+            "id": self.story,
+            "duplicate_of": self.duplicate_of,
+            "similarity": None if self.similarity is None else round(self.similarity, 4),
+            "first_seen_at": datetime.fromtimestamp(self.first_seen, UTC)
+            .isoformat(timespec="seconds")
+            .replace("+00:00", "Z"),
+        }
+
+
+@dataclass
+class _Entry:
+    features: Features
+    assignment: Assignment
+
+
+class StoryIndex:
+    def __init__(self, window_s: float = WINDOW_S) -> None:
+        self.window_s = window_s
+        self.clock = 0.0  # the latest event time seen
+        self.entries: dict[str, _Entry] = {}
+        self.answers: OrderedDict[str, Assignment] = OrderedDict()  # to articles not kept, oldest first
+        self.stories: dict[str, Story] = {}
+        self._lsh: dict[str, rensa.RMinHashLSH] = {}  # one per language, keyed by slot
+        self._slots: dict[str, int] = {}  # article id -> LSH key
+        self._ids: dict[int, str] = {}
+        self._next_slot = 0
+        self._expiry: list[tuple[float, str]] = []  # (event time, article id), a heap
+        # each story's sum of vectors, one row each: a new article meets every story of the window
+        # in one product (divided by the rows' norms: cosines to the centroids)
+        self._matrix = np.zeros((0, 0), np.float32)  # sized by the first vector
+        self._norms = np.zeros(0, np.float32)
+        self._row_story: list[str | None] = []
+        self._story_row: dict[str, int] = {}
+        self._free_rows: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, article_id: str) -> bool:
+        """Whether the window keeps the article (one older than the window is answered, not kept)."""
+        return article_id in self.entries
+
+    def assign(self, f: Features) -> tuple[Assignment, list[tuple[str, bytes | None]]]:
+        """The article's assignment, and the changes to the window as kept in Kafka: (key, bytes),
+        or (key, None) for a key to delete."""
+        known = self.entries.get(f.article_id) or self.answers.get(f.article_id)
+        if known is not None:  # a replay (at-least-once): the same answer
+            return known if isinstance(known, Assignment) else known.assignment, []
+        self.clock = max(self.clock, f.time)
+        changes: list[tuple[str, bytes | None]] = [(gone, None) for gone in self.evict()]
+        assignment = (
+            self._near_duplicate(f) or self._same_story(f) or Assignment(f.article_id, None, None, f.time)
+        )
+        if f.time >= self.clock - self.window_s:
+            self.add(f, assignment)
+            return assignment, [*changes, (f.article_id, self.entry(f.article_id))]
+        # Older than the window: answered, not kept; the answer is remembered (a bounded number of
+        # them) for a replay, which comes soon after the first delivery.
+        self.answers[f.article_id] = assignment
+        changes.append((ANSWER + f.article_id, orjson.dumps(assignment.__dict__)))
+        while len(self.answers) > MAX_ANSWERS:
+            changes.append((ANSWER + self.answers.popitem(last=False)[0], None))
+        return assignment, changes
+
+    def add(self, f: Features, assignment: Assignment) -> None:
+        """Record an assignment (also how a restarted worker reloads the window from Kafka)."""
+        f = replace(f, vector=f.vector.astype(np.float16))  # kept at half the memory; added and
+        # subtracted in this one form, so a story's sum returns to zero exactly
+        self.clock = max(self.clock, f.time)
+        lsh = self._lsh.get(f.language)
+        if lsh is None:  # rensa's LSH: 2.6 KB an article here, against datasketch's 10
+            lsh = self._lsh[f.language] = rensa.RMinHashLSH(0.5, NUM_PERM, BANDS)
+        slot = self._slots[f.article_id] = self._next_slot
+        self._ids[slot] = f.article_id
+        self._next_slot += 1
+        lsh.insert(slot, f.minhash)
+        self.entries[f.article_id] = _Entry(f, assignment)
+        heapq.heappush(self._expiry, (f.time, f.article_id))
+        story = self.stories.get(assignment.story)
+        if story is None:
+            story = self.stories[assignment.story] = Story(assignment.story, assignment.first_seen)
+            row = self._free_rows.pop() if self._free_rows else len(self._row_story)
+            if row == len(self._row_story):
+                self._row_story.append(None)
+            if row >= len(self._matrix):
+                grown = np.zeros((max(1024, 2 * len(self._matrix)), len(f.vector)), np.float32)
+                grown[: len(self._matrix)] = self._matrix.reshape(-1, len(f.vector))
+                self._matrix = grown
+                self._norms = np.resize(self._norms, len(grown))
+            self._row_story[row] = story.id
+            self._story_row[story.id] = row
+        story.articles += 1
+        story.signature.update(f.signature)
+        self._move(self._story_row[story.id], f.vector)
+
+    def entry(self, article_id: str) -> bytes:
+        """An article's features and assignment as kept in Kafka (the stream's story table)."""
+        e = self.entries[article_id]
+        a = e.assignment
+        return e.features.to_bytes(
+            story=a.story, duplicate_of=a.duplicate_of, similarity=a.similarity, first_seen=a.first_seen
+        )
+
+    @classmethod
+    def restore(cls, kept: Iterable[tuple[str, bytes]], window_s: float = WINDOW_S) -> StoryIndex:
+        """The index of a window kept in Kafka (the keys and values of `assign`'s changes), after a
+        restart or a rebalance."""
+        index = cls(window_s)
+        rows = []
+        for key, data in kept:
+            if key.startswith(ANSWER):
+                index.answers[key[len(ANSWER) :]] = Assignment(**orjson.loads(data))
+            else:
+                rows.append(Features.from_bytes(data))
+        for f, extra in sorted(rows, key=lambda row: row[0].time):
+            index.add(f, Assignment(**extra))
+        index.evict()
+        return index
+
+    def evict(self) -> list[str]:
+        gone = []
+        while self._expiry and self._expiry[0][0] < self.clock - self.window_s:
+            _, article_id = heapq.heappop(self._expiry)
+            entry = self.entries.pop(article_id, None)
+            if entry is None:
+                continue
+            gone.append(article_id)
+            f = entry.features
+            slot = self._slots.pop(article_id)
+            del self._ids[slot]
+            self._lsh[f.language].remove(slot)
+            story = self.stories[entry.assignment.story]
+            story.articles -= 1
+            story.signature.subtract(f.signature)
+            row = self._story_row[story.id]
+            if story.articles == 0:
+                del self.stories[story.id], self._story_row[story.id]
+                self._row_story[row] = None
+                self._matrix[row] = self._norms[row] = 0.0
+                self._free_rows.append(row)
+            else:
+                story.signature = +story.signature  # drop the zero counts
+                self._move(row, -f.vector.astype(np.float32))
+        return gone
+
+    def _move(self, row: int, vector: np.ndarray) -> None:
+        self._matrix[row] += vector
+        self._norms[row] = np.linalg.norm(self._matrix[row])
+
+    def _near_duplicate(self, f: Features) -> Assignment | None:
+        lsh = self._lsh.get(f.language)
+        if lsh is None or f.shingles == 0:
+            return None
+        best, best_score = None, 0.0
+        for slot in lsh.query(f.minhash):
+            other = self.entries[self._ids[slot]]
+            jaccard = f.minhash.jaccard(other.features.minhash)
+            # |A ∩ B| from the Jaccard estimate and the set sizes, over the smaller set
+            both = jaccard * (f.shingles + other.features.shingles) / (1 + jaccard)
+            score = both / max(1, min(f.shingles, other.features.shingles))
+            if score > best_score:
+                best, best_score = other, score
+        if best is None or best_score < CONTAINMENT:
+            return None
+        first = best.assignment.duplicate_of or best.features.article_id
+        return Assignment(best.assignment.story, first, min(1.0, best_score), best.assignment.first_seen)
+
+    def _same_story(self, f: Features) -> Assignment | None:
+        n = len(self._row_story)
+        if not self.stories or not f.vector.any():
+            return None
+        norms = self._norms[:n]
+        cosines = (self._matrix[:n] @ f.vector) / np.where(norms > 0, norms, 1.0)
+        for row in np.argsort(-cosines)[:10]:
+            cosine = float(cosines[row])
+            story_id = self._row_story[row]
+            if story_id is None or cosine < VECTOR_WITH_SIGNATURE:
+                break
+            story = self.stories[story_id]
+            shared = sum(1 for item in f.signature if story.signature.get(item, 0) > 0)
+            if cosine >= VECTOR_ALONE or shared >= SHARED_SIGNATURE:
+                return Assignment(story.id, None, cosine, story.first_seen)
+        return None
+
+
+def with_story(value: bytes, assignment: Assignment) -> bytes:
+    """The serialised enriched record with its `story` field after `events`, where the enrichment's
+    fields come first (pipeline.py), without re-serialising the record. The top-level `pipeline`
+    key is the first `,"pipeline":` of the bytes: inside a JSON string a quote is escaped, and no
+    object before it (entities, events) has such a key."""
+    at = value.index(b',"pipeline":')
+    return value[:at] + b',"story":' + orjson.dumps(assignment.field()) + value[at:]
