@@ -52,6 +52,8 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator:
     started: list[WorkerProcess] = []
 
     def start(**changes) -> WorkerProcess:
+        if started:  # the first serves on settings.web_port (Prometheus scrapes it), later ones elsewhere
+            changes.setdefault("web_port", free_port())
         s = dataclasses.replace(settings, **changes)
         worker = WorkerProcess(s, tmp_path / f"worker-{len(started)}.log").start()
         started.append(worker)
