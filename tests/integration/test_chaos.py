@@ -27,6 +27,11 @@ LOOPS = 10  # 2,000 real ANT articles (distinct ids per pass)
 
 def lag(settings) -> int:
     """Records of the raw and stories topics (both hops) the group has not committed past."""
+    return sum(lags(settings).values())
+
+
+def lags(settings) -> dict[str, int]:
+    """The same, per partition ("topic:partition")."""
     admin = KafkaAdminClient(**client_config(settings))
     consumer = KafkaConsumer(**client_config(settings))
     try:
@@ -37,7 +42,10 @@ def lag(settings) -> int:
             for p in consumer.partitions_for_topic(topic) or ()
         ]
         ends = consumer.end_offsets(parts)
-        return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+        return {
+            f"{tp.topic}:{tp.partition}": end - (committed[tp].offset if tp in committed else 0)
+            for tp, end in ends.items()
+        }
     finally:
         admin.close()
         consumer.close()
@@ -101,7 +109,7 @@ def test_chaos_every_id_ends_once_no_worker_dies_the_group_drains(kafka, setting
         deadline = time.monotonic() + 150
         while time.monotonic() < deadline and lag(settings) > 0:
             time.sleep(2)
-        assert lag(settings) == 0, "the group did not drain"
+        assert lag(settings) == 0, f"the group did not drain: {lags(settings)}"
         enriched = read_topic(settings, settings.enriched_topic, until=ids, timeout=60)
         letters = read_topic(settings, settings.dlq_topic, timeout=10)
         missing = [i for i in ids if i not in enriched and i not in letters]

@@ -1,6 +1,7 @@
 """What the story index needs from one enriched record, computed in the pure core (the worker's
 enrichment processes) so that the one place holding story state does only look-ups.
 
+- `time`: event time, for the window: `published_at`, else (and at most) the enrichment time.
 - `minhash`: MinHash (rensa, Rust: 0.04 ms an article against datasketch's 0.3) of the article's
   word 3-shingles after normalisation: Arabic letters unified and diacritics dropped, case folded,
   every digit read as 0 (an update that changes a casualty count is still a copy).
@@ -104,7 +105,14 @@ def lead(record: dict[str, Any]) -> str:
 
 
 def event_time(record: dict[str, Any]) -> float:
-    stamp = record.get("published_at") or record["pipeline"]["enriched_at"]
+    """`published_at`, but never later than the enrichment: a date in the future (a wrong year or
+    time zone) would move the window past every article."""
+    enriched = _seconds(record["pipeline"]["enriched_at"])
+    published = record.get("published_at")
+    return min(_seconds(published), enriched) if published else enriched
+
+
+def _seconds(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 

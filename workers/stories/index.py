@@ -104,20 +104,26 @@ class StoryIndex:
         if known is not None:  # a replay (at-least-once): the same answer
             return known if isinstance(known, Assignment) else known.assignment, []
         self.clock = max(self.clock, f.time)
-        changes: list[tuple[str, bytes | None]] = [(gone, None) for gone in self.evict()]
+        changes = self.evict()
         assignment = (
             self._near_duplicate(f) or self._same_story(f) or Assignment(f.article_id, None, None, f.time)
         )
         if f.time >= self.clock - self.window_s:
             self.add(f, assignment)
             return assignment, [*changes, (f.article_id, self.entry(f.article_id))]
-        # Older than the window: answered, not kept; the answer is remembered (a bounded number of
-        # them) for a replay, which comes soon after the first delivery.
-        self.answers[f.article_id] = assignment
-        changes.append((ANSWER + f.article_id, orjson.dumps(assignment.__dict__)))
+        # Older than the window: answered, not kept
+        return assignment, changes + self._remember(f.article_id, assignment)
+
+    def _remember(self, article_id: str, assignment: Assignment) -> list[tuple[str, bytes | None]]:
+        """Keep the answer given to an article the window does not hold (older than the window, or
+        evicted from it), a bounded number of them, for a replay, which comes soon after the first
+        delivery: the window may have moved on meanwhile (an article without `published_at` moves
+        it to today)."""
+        self.answers[article_id] = assignment
+        changes: list[tuple[str, bytes | None]] = [(ANSWER + article_id, orjson.dumps(assignment.__dict__))]
         while len(self.answers) > MAX_ANSWERS:
             changes.append((ANSWER + self.answers.popitem(last=False)[0], None))
-        return assignment, changes
+        return changes
 
     def add(self, f: Features, assignment: Assignment) -> None:
         """Record an assignment (also how a restarted worker reloads the window from Kafka)."""
@@ -174,14 +180,16 @@ class StoryIndex:
         index.evict()
         return index
 
-    def evict(self) -> list[str]:
-        gone = []
+    def evict(self) -> list[tuple[str, bytes | None]]:
+        """Drop the articles older than the window; the changes to Kafka's table: each leaves as an
+        entry and stays as an answer."""
+        changes: list[tuple[str, bytes | None]] = []
         while self._expiry and self._expiry[0][0] < self.clock - self.window_s:
             _, article_id = heapq.heappop(self._expiry)
             entry = self.entries.pop(article_id, None)
             if entry is None:
                 continue
-            gone.append(article_id)
+            changes += [(article_id, None), *self._remember(article_id, entry.assignment)]
             f = entry.features
             slot = self._slots.pop(article_id)
             del self._ids[slot]
@@ -198,7 +206,7 @@ class StoryIndex:
             else:
                 story.signature = +story.signature  # drop the zero counts
                 self._move(row, -f.vector.astype(np.float32))
-        return gone
+        return changes
 
     def _move(self, row: int, vector: np.ndarray) -> None:
         self._matrix[row] += vector

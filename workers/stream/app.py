@@ -117,7 +117,11 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
     # has the state it changed; faust reads the changelog back into the table on recovery.
     stories_table = app.Table("stories", partitions=1, key_type=str, value_type=bytes)
     window_s = settings.story_window_h * 3600
-    stories: StoryIndex | None = None  # derived from the table: rebuilt after each recovery
+    # The window as an index, derived from the table: built once the table is recovered, and only
+    # on the worker that owns the stories partition; None anywhere else, and between a rebalance's
+    # revocation and the end of its recovery (the table is incomplete then).
+    stories: StoryIndex | None = None
+    story_partition = faust.types.TP(settings.story_topic, 0)
     offload = Offload(settings.enrich_processes, limits)
     health = Health()
 
@@ -198,23 +202,48 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
                 _exit_to_retry(exc)
             previous = asyncio.create_task(confirm(events, batch, outcomes, sent))
 
+    def report_window() -> None:
+        for kind, size in (
+            ("articles", len(stories or ())),
+            ("stories", len(stories.stories) if stories else 0),
+        ):
+            metrics.STORY_WINDOW.labels(kind).set(size)
+
     @stories_table.on_recover
     async def reload_stories() -> None:
+        """After each rebalance, with the table recovered and before the streams resume."""
         nonlocal stories
-        stories = None  # the table may have moved on elsewhere: rebuild before the next article
+        stories = None
+        if story_partition in app.consumer.assignment():
+            stories = StoryIndex.restore(stories_table.items(), window_s)
+            log.info("story index: %d articles of the window reloaded from Kafka", len(stories))
+        report_window()  # zero on the other workers: the dashboard sums over workers
+
+    @app.on_partitions_revoked.connect
+    async def forget_stories(sender: faust.App, revoked: set, **kwargs: Any) -> None:
+        nonlocal stories
+        if story_partition in revoked:  # another worker may write the table from now on
+            stories = None
+            report_window()
 
     # One instance, on the one partition of the stories topic.
     @app.agent(stories_topic)
     async def assign_stories(stream: faust.Stream) -> None:
-        nonlocal stories
         previous: asyncio.Task | None = None
         async for events in stream.take_events(settings.batch_size, within=settings.batch_wait_s):
+            index = stories  # this batch's, even if a rebalance begins while it is answered
+            if index is None:
+                # Taken before a rebalance that revoked the partition: answered against a table
+                # still recovering (or another worker's), they could contradict the owner. They
+                # are delivered again from the committed offset to the owner; the extra reference,
+                # never released, keeps faust from counting them as done and committing past them.
+                for ev in events:
+                    ev.message.incref()
+                log.info("stories: %d records from before a rebalance left to the owner", len(events))
+                continue
             for ev in events:
                 ev.message.incref()
             try:
-                if stories is None:
-                    stories = StoryIndex.restore(stories_table.items(), window_s)
-                    log.info("story index: %d articles of the window reloaded from Kafka", len(stories))
                 kept, assigned = [], []
                 for ev in events:
                     try:
@@ -222,7 +251,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
                     except Exception as exc:  # not written by `enrich` (by hand?): its dead letter
                         assigned.append(RecordError(ENRICH_ERROR, f"no readable story features: {exc!r}"))
                         continue
-                    assignment, changes = stories.assign(f)
+                    assignment, changes = index.assign(f)
                     kept += [await keep(key, value) for key, value in changes]
                     assigned.append(assignment)
                     if changes:  # a new answer, not a replay's
@@ -231,8 +260,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
                 # after a crash the replay of an input finds that state and gives the same answer.
                 await acknowledged(kept, lost)
                 sent = [await send_storied(ev, a) for ev, a in zip(events, assigned, strict=True)]
-                metrics.STORY_WINDOW.labels("articles").set(len(stories))
-                metrics.STORY_WINDOW.labels("stories").set(len(stories.stories))
+                report_window()
                 if previous is not None:
                     await previous
             except Exception as exc:  # the broker's, or a bug: retry from the last commit
