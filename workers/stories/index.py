@@ -34,7 +34,7 @@ VECTOR_ALONE = 0.80
 VECTOR_WITH_SIGNATURE = 0.60
 SHARED_SIGNATURE = 2
 WINDOW_S = 72 * 3600
-ANSWER = "answered:"  # key prefix of the answers given to articles older than the window
+ANSWER = "answered:"  # key prefix of the answers to articles the window does not hold (any more)
 MAX_ANSWERS = 10_000
 
 
