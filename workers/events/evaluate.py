@@ -25,6 +25,7 @@ from workers.events import decisions
 from workers.events.classifier import cross_validated, event_tokens, training_sets
 from workers.events.ontology import acled_types
 from workers.events.stage import OVERRIDE, lexicon_events
+from workers.scoring import precision_recall_f1
 
 BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7)
@@ -59,7 +60,7 @@ def oeda_scores(
         event = candidates[rows[0]].event
         if confidence[rows[0]] >= threshold and not (event["negated"] or event["hypothetical"]):
             tp, fp = tp + real, fp + (not real)
-    return _precision_recall_f1(tp, fp, yes)
+    return precision_recall_f1(tp, fp, yes)
 
 
 def evaluate(data: Path) -> EventScores:
@@ -173,13 +174,7 @@ def vectors_alone(data: Path, plover: str) -> tuple[float, float, float]:
     y = np.array([r["label"] == "yes" for r in rows])
     model = LogisticRegression(C=decisions.C, max_iter=5000, class_weight="balanced")
     guess = cross_val_predict(model, x, y, cv=decisions.FOLDS)
-    return _precision_recall_f1(int((guess & y).sum()), int((guess & ~y).sum()), int(y.sum()))
-
-
-def _precision_recall_f1(tp: int, fp: int, positives: int) -> tuple[float, float, float]:
-    """Precision, recall and F1 from true and false positives and the number of real positives."""
-    precision, recall = tp / max(1, tp + fp), tp / max(1, positives)
-    return precision, recall, 2 * precision * recall / max(1e-9, precision + recall)
+    return precision_recall_f1(int((guess & y).sum()), int((guess & ~y).sum()), int(y.sum()))
 
 
 def _acled(data: Path) -> list[str]:

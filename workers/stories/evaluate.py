@@ -32,6 +32,7 @@ from workers.encoders.distill import held_out
 from workers.encoders.evaluate import udhr_articles
 from workers.local_run import rss
 from workers.pipeline import default_pipeline
+from workers.scoring import precision_recall_f1
 from workers.stories.features import Features, features, minhash, shingles
 from workers.stories.index import Assignment, StoryIndex
 
@@ -48,11 +49,11 @@ SAMPLE = Path(__file__).resolve().parents[2] / "seeds" / "ant-sample.jsonl"
 class Scores:
     precision: float
     recall: float
+    f1: float
 
-    @property
-    def f1(self) -> float:
-        total = self.precision + self.recall
-        return 2 * self.precision * self.recall / total if total else 0.0
+    @classmethod
+    def of(cls, right: int, claimed: int, positives: int) -> Scores:
+        return cls(*precision_recall_f1(right, claimed - right, positives))
 
     def line(self) -> str:
         return f"F1 {self.f1:.3f} (precision {self.precision:.3f}, recall {self.recall:.3f})"
@@ -138,7 +139,7 @@ def near_duplicates(data: Path) -> tuple[Scores, int, int]:
         claimed += found is not None
         right += found is not None and found == gold
     positives = sum(gold is not None for _, gold in queries)
-    return Scores(right / max(1, claimed), right / positives), positives, len(queries) - positives
+    return Scores.of(right, claimed, positives), positives, len(queries) - positives
 
 
 def across_languages(data: Path, languages: tuple[str, ...] = ("arb", "eng", "fra")) -> tuple[Scores, str]:
@@ -176,9 +177,9 @@ def across_languages(data: Path, languages: tuple[str, ...] = ("arb", "eng", "fr
     curve = []
     for t in (0.5, 0.6, 0.7, 0.8):
         claimed = found >= t
-        right = int((claimed & truth).sum())
-        curve.append(f"{t}: P {right / max(1, claimed.sum()):.2f} R {right / truth.sum():.2f}")
-    return Scores(both / max(1, len(same_found)), both / max(1, len(same_truth))), "; ".join(curve)
+        at = Scores.of(int((claimed & truth).sum()), int(claimed.sum()), int(truth.sum()))
+        curve.append(f"{t}: P {at.precision:.2f} R {at.recall:.2f}")
+    return Scores.of(both, len(same_found), len(same_truth)), "; ".join(curve)
 
 
 def cost(articles: Path = SAMPLE) -> str:
