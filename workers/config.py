@@ -53,7 +53,7 @@ class Settings:
     )
     ner_backend: str = _setting(
         "crf",
-        "Arabic NER: crf (offline, shipped), e5 (shipped, more accurate, ~20 sentences/s) or camel"
+        "Arabic NER: crf (offline, shipped), e5 (shipped, more accurate, ~60 sentences/s) or camel"
         " (needs camel_data ner-arabert); then optionally"
         " ',spacy:MODEL' for other languages (e.g. crf,spacy:en_core_web_sm; extra `spacy`).",
     )

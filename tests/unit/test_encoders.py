@@ -74,14 +74,21 @@ def test_use_separates_translations_from_unrelated_texts():
 def test_every_encoder_loads_and_encodes_with_the_network_forbidden():
     code = """
 import socket
-def refuse(*args, **kwargs):
+attempts = []
+def refuse(address, *args, **kwargs):
+    attempts.append(address)
     raise OSError("network forbidden in this test")
-socket.socket = refuse
+class Refusing(socket.socket):  # still a class: ssl subclasses it on import
+    def connect(self, address):
+        refuse(address)
+    connect_ex = connect
+socket.socket = Refusing
 socket.create_connection = refuse
 from workers.encoders import e5, static, use
 for encoder in (e5.pretrained(), static.pretrained(), use.pretrained()):
     vectors = encoder.encode(["قصفت الطائرات الروسية مواقع داعش", "Talks resumed in Geneva."])
     assert vectors.shape[0] == 2 and abs(float((vectors[0] ** 2).sum()) - 1) < 1e-3
+assert not attempts, attempts
 print("ok")
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

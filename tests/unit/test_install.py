@@ -18,7 +18,7 @@ def test_the_default_locks_hold_no_torch_and_the_camel_lock_does():
     assert re.search(r"^torch==", camel, re.M) and re.search(r"^transformers==", camel, re.M)
 
 
-def test_enrichment_runs_without_torch_or_scikit_learn_and_no_module_needs_torch():
+def test_enrichment_runs_without_torch_scikit_learn_or_openvino_and_no_module_needs_torch():
     code = f"""
 import importlib, pkgutil, sys
 import workers.stream.app, workers.cli
@@ -29,7 +29,7 @@ outcome = process(item.payload, item.source, Limits())
 assert not outcome.dead and outcome.event_types, outcome
 def heavy(names):
     return ",".join(sorted({{m.split(".")[0] for m in sys.modules}} & names))
-print(heavy({{"torch", "transformers", "sklearn", "scipy"}}))  # the worker's and enrich's path
+print(heavy({{"torch", "transformers", "sklearn", "scipy", "openvino"}}))  # the worker's and enrich's path
 for module in pkgutil.walk_packages(workers.__path__, "workers."):
     if not module.name.endswith("__main__"):  # that one runs the CLI
         importlib.import_module(module.name)

