@@ -395,7 +395,7 @@ def train_events(data: Path) -> None:
 @train.command("encoders")
 @_data_option
 def train_encoders(data: Path) -> None:
-    """Distil the static piece table from the contextual e5 encoder (~15 min: its targets first)."""
+    """Distil the static piece table from the contextual e5 encoder (~17 min: its targets first)."""
     from threadpoolctl import threadpool_limits
 
     from workers.encoders import distill

@@ -17,9 +17,7 @@ TABLE = Path(__file__).resolve().parent.parent / "data" / "encoders" / "e5-stati
 DIMENSIONS = 256
 
 
-def save_table(
-    path: Path, pieces: np.ndarray, table: np.ndarray, offset: np.ndarray, means: dict[str, np.ndarray]
-) -> None:
+def save_table(path: Path, pieces: np.ndarray, table: np.ndarray, means: dict[str, np.ndarray]) -> None:
     """int8 rows with one scale each (a quarter of fp32; the rows' cosines move < 0.001), and the
     mean sentence vector of each training language."""
     scales = np.abs(table).max(1, keepdims=True) / 127.0
@@ -30,7 +28,6 @@ def save_table(
         pieces=pieces.astype(np.int32),
         rows=np.round(table / scales).astype(np.int8),
         scales=scales.astype(np.float32),
-        offset=offset.astype(np.float32),
         languages=np.array(sorted(means)),
         language_means=np.array([means[code] for code in sorted(means)], np.float32),
     )
