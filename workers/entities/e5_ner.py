@@ -54,7 +54,7 @@ class E5Tagger:
     def __init__(self, path: Path = MODEL, batch_size: int = 16) -> None:
         self.model = e5.pretrained()
         fine_tuned, self.head = layers(path)
-        self.run = self.model.compile(fine_tuned)  # the fp32 numpy layers are not kept
+        self.run = self.model.compile(fine_tuned)
         self.batch_size = batch_size
 
     def tag(self, sentences: list[list[str]], matches: list[list[Match]] | None = None) -> list[list[str]]:
