@@ -128,3 +128,14 @@ def test_static_vectors_keep_meaning_and_run_fast(e5):
     assert static_rate > 100 * contextual_rate  # a ratio, measured side by side
     assert np.allclose(np.linalg.norm(model.encode(["x y z"]), axis=1), 1.0, atol=1e-5)
     assert not model.encode([""]).any()  # no pieces: zeros, not NaN
+
+
+def test_contextual_encoder_serves_several_threads(e5):
+    # one compiled request per model: concurrent callers must each get their own texts' vectors
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = SEED_LINES[:4] + ENGLISH[:4]
+    alone = e5.encode(texts)
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda text: e5.encode([text])[0], texts * 3))
+    assert np.allclose(np.stack(together), np.vstack([alone] * 3), atol=2e-3)

@@ -11,6 +11,7 @@ imported on the first compile, so the static table's users (e5.py's tokenizer) n
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -26,11 +27,13 @@ def compile_layers(layers: list[dict], heads: int, eps: float) -> Run:
     import openvino as ov
 
     request = ov.Core().compile_model(graph(layers, heads, eps), "CPU", CONFIG).create_infer_request()
+    lock = threading.Lock()  # one request: callers on several threads take turns
 
     def run(x: np.ndarray, mask: np.ndarray, layers: list[dict] = layers) -> np.ndarray:
         # `layers` stays referenced: the graph's weight constants share its memory, not copy it.
         # The output buffer belongs to the request and is overwritten by the next batch.
-        return request.infer({0: x, 1: mask.astype(np.float32)})[0].copy()
+        with lock:
+            return request.infer({0: x, 1: mask.astype(np.float32)})[0].copy()
 
     return run
 
