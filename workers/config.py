@@ -73,6 +73,11 @@ class Settings:
         " (README Stories); empty: GROUP_ID.stories, owned by the group like faust's own topics.",
     )
     session_timeout_s: float = _setting(10.0, "Kafka consumer session timeout, seconds.")
+    recovery_stall_s: float = _setting(
+        120.0,
+        "Seconds a rebalanced worker may take to recover the stories table; past it the worker exits"
+        " (code 75) to be restarted: faust's recovery can stall after a worker dies. 0: wait forever.",
+    )
     state_dir: str = _setting(".newsworker", "Directory for worker state and the local broker.")
     log_level: str = _setting(
         "info", "Log level: info recommended (faust's warn puts its root logger at DEBUG: 13-21% more CPU)."

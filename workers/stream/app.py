@@ -209,6 +209,25 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
         ):
             metrics.STORY_WINDOW.labels(kind).set(size)
 
+    watcher: asyncio.Task | None = None  # the latest assignment's
+
+    @app.on_partitions_assigned.connect
+    async def watch_recovery(sender: faust.App, assigned: set, **kwargs: Any) -> None:
+        """faust's table recovery can wait forever for changelog events after the worker holding the
+        table died (its log repeats "No event received for active tp"); the stories partition
+        then stalls. A restarted process recovers, so exit to be restarted, as for a refused output."""
+        nonlocal watcher
+
+        async def watch(seconds: float) -> None:
+            await asyncio.sleep(seconds)
+            if app.in_recovery:  # faust's own flag: reading changelogs, streams paused
+                _exit_to_retry(TimeoutError(f"table recovery not done {seconds:g}s after a rebalance"))
+
+        if watcher is not None:  # a newer assignment restarts the recovery and the clock
+            watcher.cancel()
+        if settings.recovery_stall_s > 0:
+            watcher = asyncio.ensure_future(watch(settings.recovery_stall_s))
+
     @stories_table.on_recover
     async def reload_stories() -> None:
         """After each rebalance, with the table recovered and before the streams resume."""
@@ -390,10 +409,10 @@ def story_outcome(assignment: Assignment, article_id: str) -> str:
 
 
 def _exit_to_retry(exc: BaseException) -> NoReturn:
-    """An output the broker refused, not for the record's sake (unreachable, unauthorised). Exit at
-    once: faust would restart the agent past the batch and lose it. After a restart the worker
-    resumes from the last commit, so nothing is lost."""
-    log.critical("could not produce a batch; exiting to retry from the last commit: %r", exc)
+    """An output the broker refused, not for the record's sake (unreachable, unauthorised), or a
+    table recovery that stalled. Exit at once: faust would restart the agent past the batch and
+    lose it. After a restart the worker resumes from the last commit, so nothing is lost."""
+    log.critical("exiting to retry from the last commit: %r", exc)
     logging.shutdown()
     os._exit(EXIT_PRODUCE_FAILED)
 
