@@ -40,17 +40,27 @@ def held_out(docno: str) -> bool:
     return sum(docno.encode()) % 10 == 0
 
 
-def sentences(data: Path, arabic: int = 30000, english: int = 21000) -> tuple[list[str], int]:
-    """Training sentences, the Arabic ones first, and how many of them are Arabic."""
+def _fits(sentence: str) -> bool:
+    return 4 <= len(sentence.split()) <= 60
+
+
+def ant_sentences(data: Path, held: bool, pick: slice, count: int) -> list[str]:
+    """The `pick` of each ANT article's sentences, from the held-out articles or from the others,
+    until `count` are taken."""
     out: list[str] = []
     with (data / "ant-corpus" / "ant_v1.1.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             row = json.loads(line)
-            if held_out(row["docno"]):
-                continue
-            out += [s for s in _SENTENCE_END.split(row["text"]) if 4 <= len(s.split()) <= 60][:3]
-            if len(out) >= arabic:
+            if held_out(row["docno"]) == held:
+                out += [s for s in _SENTENCE_END.split(row["text"]) if _fits(s)][pick]
+            if len(out) >= count:
                 break
+    return out
+
+
+def sentences(data: Path, arabic: int = 30000, english: int = 21000) -> tuple[list[str], int]:
+    """Training sentences, the Arabic ones first, and how many of them are Arabic."""
+    out = ant_sentences(data, held=False, pick=slice(0, 3), count=arabic)
     english_rows = [
         json.loads(line)["sent_text"] for line in (data / "india-police-events" / "sents.jsonl").open()
     ]
@@ -58,7 +68,7 @@ def sentences(data: Path, arabic: int = 30000, english: int = 21000) -> tuple[li
         json.loads(line)["text"] for line in (data / "case2021-acled-subtypes" / "dev.jsonl").open()
     ]
     arabic_count = len(out)
-    out += [s.strip() for s in english_rows if 4 <= len(s.split()) <= 60][:english]
+    out += [s.strip() for s in english_rows if _fits(s)][:english]
     return out, arabic_count
 
 
@@ -79,17 +89,10 @@ def all_texts(data: Path) -> Iterator[str]:
 def validation_sentences(data: Path, arabic: int = 2000) -> tuple[list[str], int]:
     """Held-out news: the 2nd and 3rd sentences of the held-out ANT articles (`eval encoders`
     scores their titles against their first), then the PLOVER GSR's English sentences."""
-    out: list[str] = []
-    with (data / "ant-corpus" / "ant_v1.1.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            if held_out(row["docno"]):
-                out += [s for s in _SENTENCE_END.split(row["text"]) if 4 <= len(s.split()) <= 60][1:3]
-            if len(out) >= arabic:
-                break
+    out = ant_sentences(data, held=True, pick=slice(1, 3), count=arabic)
     arabic_count = len(out)
     gsr = json.loads((data / "plover-gsr-cameo" / "PLOVER_GSR_CAMEO.txt").read_text(encoding="utf-8"))
-    out += [item["text"] for item in gsr if item.get("text") and 4 <= len(item["text"].split()) <= 60]
+    out += [item["text"] for item in gsr if item.get("text") and _fits(item["text"])]
     return out, arabic_count
 
 
