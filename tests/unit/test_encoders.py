@@ -54,6 +54,21 @@ def test_pieces_cover_the_text_with_exact_offsets(e5):
 
 
 @needs_shared_data
+def test_whole_texts_and_single_words_split_alike(e5):
+    # the static path splits whole texts in one SentencePiece call, the contextual path word by
+    # word (for offsets): on news, on unknown characters and on runs of spaces they must agree
+    from workers.encoders.evaluate import news_sentences
+
+    texts = (
+        news_sentences(SHARED_DATA / "ant-corpus" / "ant_v1.1.jsonl", 300)
+        + ENGLISH
+        + ["\ue000\ue001 غارة  🙂🙂 «داعش»\t\n<mask> </s>", "", "   "]
+    )
+    assert len(texts) > 300
+    assert e5.tokenizer.piece_ids(texts) == [e5.tokenizer(text, prefix="").ids[1:-1] for text in texts]
+
+
+@needs_shared_data
 def test_contextual_retrieval_across_languages_on_the_udhr(e5):
     from workers.encoders.evaluate import aligned, top1, udhr_articles
 

@@ -123,8 +123,8 @@ def train(data: Path, work: Path, log=print) -> dict[str, float]:
     y = centred(y, arabic, offsets)
     # the vocabulary: pieces of every shared text
     counts: dict[int, int] = {}
-    for text in all_texts(data):
-        for piece in tok.piece_ids(text):
+    for pieces in tok.piece_ids(list(all_texts(data))):
+        for piece in pieces:
             counts[piece] = counts.get(piece, 0) + 1
     vocab = sorted(counts, key=lambda p: -counts[p])
     row_of = {p: i for i, p in enumerate(vocab)}
@@ -184,10 +184,9 @@ def mean_pooling(texts: list[str], row_of: dict[int, int]):
     """A sparse (texts, pieces) matrix: text i averages its pieces' rows."""
     from scipy.sparse import csr_matrix
 
-    tok = e5.tokenizer()
     rows, cols, vals = [], [], []
-    for i, text in enumerate(texts):
-        pieces = [row_of[p] for p in tok.piece_ids(text) if p in row_of]
+    for i, ids in enumerate(e5.tokenizer().piece_ids(texts)):
+        pieces = [row_of[p] for p in ids if p in row_of]
         for p in pieces:
             rows.append(i)
             cols.append(p)

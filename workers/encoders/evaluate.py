@@ -120,7 +120,8 @@ def encoders() -> list[tuple[str, Callable[[], Encode]]]:
 
 def measured(sentences: list[str]):
     """Per encoder: (name, encode, speed, MB it added to the process). Speed is sentences/s on one
-    thread, on new text and on the same text again (the static path remembers the words it split)."""
+    thread, on new text and on the same text again (the tokenizer remembers the words it split for
+    offsets)."""
     for name, load in encoders():
         before = rss()
         encode = load()
@@ -130,7 +131,7 @@ def measured(sentences: list[str]):
             started = time.perf_counter()
             encode(sentences)
             rates.append(len(sentences) / (time.perf_counter() - started))
-        speed = f"{rates[0]:,.0f} sentences/s ({rates[1]:,.0f} on words seen before)"
+        speed = f"{rates[0]:,.0f} sentences/s ({rates[1]:,.0f} on the same text again)"
         yield name, encode, speed, (rss() - before) / 2**20
 
 
