@@ -374,9 +374,10 @@ def eval_events(data: Path) -> None:
 @train.command("events")
 @_data_option
 def train_events(data: Path) -> None:
-    """Rebuild the CAMEO -> PLOVER table, the learned decisions and the ACLED sub-type classifier."""
+    """Rebuild the CAMEO -> PLOVER table, the learned decisions, the actors' choice and the ACLED
+    sub-type classifier."""
     from workers.encoders import static
-    from workers.events import decisions
+    from workers.events import actor_choice, decisions
     from workers.events.classifier import event_tokens
     from workers.events.classifier import train as train_classifiers
     from workers.events.linear import MODELS
@@ -388,6 +389,9 @@ def train_events(data: Path) -> None:
     candidates = decisions.labelled(data, lexicon_events)
     sizes = decisions.train(candidates, static.pretrained().encode([c.text for c in candidates]))
     click.echo(f"decisions, labelled candidates per block {sizes} -> {decisions.MODEL}")
+    events = actor_choice.labelled(data)
+    options = actor_choice.train(events)
+    click.echo(f"actors, {options} options of {len(events)} annotated events -> {actor_choice.MODEL}")
     sizes = train_classifiers(data, lambda text, language: event_tokens(lexicon_events(text, language)))
     click.echo(f"ACLED sub-type classifier {sizes} -> {MODELS}")
 

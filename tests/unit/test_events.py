@@ -343,8 +343,13 @@ def test_seed_actors_read_as_a_user_expects(seed):
     by_trigger = {e["trigger"]["text"]: e for e in seed["events"]}
     assert _names(by_trigger["دمر"]) == ("Russian Aerospace Forces", "Islamic State")
     assert by_trigger["دمر"]["actors"]["source"]["text"] == "سلاح الجو الروسي"
-    assert _names(by_trigger["واستعادت"]) == ("Syrian Arab Army", "Islamic State")
-    assert by_trigger["واستعادت"]["actors"]["source"]["text"] == "وحدات من الجيش السوري"
+    assert _names(by_trigger["سيطرت"]) == ("Syrian Arab Army", "Islamic State")
+    # what the army regained is the villages (as OEDA's annotators mark what an action hits)
+    retaken = by_trigger["واستعادت"]["actors"]
+    assert (retaken["source"]["text"], retaken["target"]["text"]) == (
+        "وحدات من الجيش السوري",
+        "9 قرى وتلال حاكمة",
+    )
     [note, *_] = [e for e in seed["events"] if e["trigger"]["text"] == "مذكرة احتجاج"]
     assert note["plover"]["type"] == "ACCUSE"
     assert _names(note) == ("Russian Ministry of Foreign Affairs", "United States")
@@ -354,7 +359,11 @@ def test_seed_actors_read_as_a_user_expects(seed):
     ("text", "source", "target"),
     [
         ("قتل 5 جنود على يد مسلحين في بغداد.", "مسلحين", "5 جنود"),  # passive agent
-        ("وقتل مفجرون انتحاريون 12 شخصا في هجوم على سوق.", "مفجرون انتحاريون", "سوق"),  # actor noun
+        (
+            "وقتل مفجرون انتحاريون 12 شخصا في هجوم على سوق.",
+            "مفجرون انتحاريون",
+            "12 شخصا",
+        ),  # actor noun, victims
         ("وأعلنت الشرطة أن مسلحين مجهولين اختطفوا نقيب الصيادلة.", "مسلحين مجهولين", "نقيب الصيادلة"),
         ("وندعو واشنطن إلى الكف عن انتهاك القانون الدولي.", None, "واشنطن"),  # first person
         ("The convoy was attacked by militants near Kandahar.", "militants", "convoy"),

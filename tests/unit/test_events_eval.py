@@ -36,10 +36,16 @@ def test_the_default_threshold_beats_emitting_every_candidate(scores):
 
 
 def test_actors_meet_the_annotators(scores):
-    """Actor phrases against the OEDA annotators' spans (dev data the rules were written on: a
-    floor against regressions, not a claim). Before actors became phrases, 6% / 8%."""
+    """Actor phrases against the OEDA annotators' spans. The rules were written on this dev data (a
+    floor against regressions, not a claim; before actors became phrases, 6% / 8%); the learned
+    choice is cross-validated and must beat them where the rules are weakest."""
     for plover in ("ASSAULT", "PROTEST"):
-        recall, precision, annotated = scores.actors[(plover, "source")]
+        recall, precision, annotated = scores.actors[("rules", plover, "source")]
         assert annotated >= 40 and recall >= 0.25, (plover, recall)
-    recall, precision, _ = scores.actors[("ASSAULT", "target")]
+    recall, precision, _ = scores.actors[("rules", "ASSAULT", "target")]
     assert recall >= 0.4 and precision >= 0.45
+    for plover in ("ASSAULT", "PROTEST"):
+        rules, learned = (scores.actors[(how, plover, "source")] for how in ("rules", "learned"))
+        assert learned[0] > rules[0] + 0.1 and learned[1] > rules[1], (plover, rules, learned)
+    recall, precision, _ = scores.actors[("learned", "ASSAULT", "target")]
+    assert recall >= 0.45 and precision >= 0.5

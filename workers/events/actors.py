@@ -21,6 +21,9 @@ next phrase that is not prepositional (بإسناد، للشرطة).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from workers.entities.arabic import key, normalize
 from workers.entities.tokens import Token
 from workers.events.ontology import number_words
@@ -79,18 +82,134 @@ def actors(
     triggers: list[tuple[int, int]],
     language: str,
     entities: list[tuple[int, dict]],
+    choose: Chooser | None = None,
 ) -> tuple[dict | None, dict | None]:
     """(source, target) of an event: each {text, field, start, end, entity, link} or None.
     `triggers`: token ranges of the event's trigger and of the other triggers of its type in the
     sentence; a verb among them carries the actors best (قتلت قوات الامن ... في غارة), so verbs
     are read first, then the event's own trigger. `entities`: (index, entity) of the article's
-    entities in the sentence."""
+    entities in the sentence. `choose`: the learned choice among the phrases (actor_choice.py),
+    which the rules' picks inform; without it the rules decide."""
+    source, target = rules(tokens, triggers, language, entities)
+    if choose is not None:
+        source, target = choose(options(value, tokens, triggers, language, entities, (source, target)))
+    return _span(value, field, tokens, source, entities), _span(value, field, tokens, target, entities)
+
+
+def rules(
+    tokens: tuple[Token, ...],
+    triggers: list[tuple[int, int]],
+    language: str,
+    entities: list[tuple[int, dict]],
+) -> tuple[Phrase | None, Phrase | None]:
+    """The rules' source and target phrases (the module's docstring)."""
     words = [t.text for t in tokens]
     ordered = sorted(triggers, key=lambda t: (_form(words[t[0]], language) != "verb", triggers.index(t)))
     found = [_roles(tokens, first, last, language, entities) for first, last in ordered]
     source, target = next(((s, t) for s, t in found if s), (None, None))
-    target = target or next((t for _, t in found if t), None)
-    return _span(value, field, tokens, source, entities), _span(value, field, tokens, target, entities)
+    return source, target or next((t for _, t in found if t), None)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A phrase that could be the source or the target, with what the rules and the syntax around
+    it say (`cues`), for the learned choice."""
+
+    phrase: Phrase
+    text: str
+    cues: frozenset[str]
+
+
+Chooser = Callable[[list[Option]], tuple[Phrase | None, Phrase | None]]
+
+
+def options(
+    value: str,
+    tokens: tuple[Token, ...],
+    triggers: list[tuple[int, int]],
+    language: str,
+    entities: list[tuple[int, dict]],
+    picks: tuple[Phrase | None, Phrase | None],
+) -> list[Option]:
+    """The phrases of the clauses of the event's triggers, the rules' `picks` and the event's own
+    trigger (an actor noun names the actors: انتحاري، سيارة مفخخة), each with its cues."""
+    words = [t.text for t in tokens]
+    first, last = triggers[0]  # the event's own trigger
+    start, end = _clause(tokens, first, last)
+    covers = _entity_tokens(tokens, 0, len(tokens), entities)
+    own = _phrases(tokens, start, end, language, covers, range(first, last))
+    phrases = dict.fromkeys([*own, *(p for p in picks if p), (first, last)])
+    for other in triggers[1:]:  # another trigger's phrases, but none holding the event's own
+        clause = _clause(tokens, *other)
+        found = _phrases(tokens, *clause, language, covers, range(*other))
+        phrases |= dict.fromkeys(p for p in found if p[1] <= first or last <= p[0])
+    form = _form(words[first], language)
+    shared = {f"language {language}", f"trigger {form}"}
+    if language == "ar" and key(words[first]).startswith(_AR_PATIENT):
+        shared.add("trigger names a victim")
+    out = []
+    for phrase in phrases:
+        cues = set(shared)
+        for role, pick in zip(("source", "target"), picks, strict=True):
+            if pick == phrase:
+                cues.add(f"rules' {role}")
+            elif pick and pick[0] < phrase[1] and phrase[0] < pick[1]:
+                cues.add(f"overlaps rules' {role}")
+        if phrase == (first, last):
+            side = "trigger"
+        else:
+            side = "before" if phrase[1] <= first else "after"
+            lo, hi = (phrase[1], first) if side == "before" else (last, phrase[0])
+            between = [p for p in own if lo <= p[0] and p[1] <= hi]
+            gap = first - phrase[1] if side == "before" else phrase[0] - last
+            cues |= {
+                f"{side} {min(len(between), 2)}",
+                f"gap {_bucket(gap, (0, 2, 5))}",
+                f"{side} {form} trigger",
+                "in the clause" if start <= phrase[0] and phrase[1] <= end else "another clause",
+            }
+        cues |= {f"{side}", f"words {_bucket(phrase[1] - phrase[0], (1, 2))}"}
+        cues |= {f"holds {kind}" for i, (_, kind) in covers.items() if phrase[0] <= i < phrase[1]}
+        cues |= _cues_before(words, phrase[0], language)
+        head = words[phrase[0]]
+        if language == "ar" and normalize(head)[:1] in ("ب", "ل", "ك"):
+            cues.add(f"starts with {normalize(head)[0]}")
+        if head[:1].isdigit() or (language == "ar" and _opens_object(head, counted=True)):
+            cues.add("counted or accusative")
+        lookup = key if language == "ar" else str.lower
+        if any(_actor_noun(lookup(w), language) for w in words[slice(*phrase)]):
+            cues.add("actor noun")
+        text = value[tokens[phrase[0]].start : tokens[phrase[1] - 1].end]
+        out.append(Option(phrase, text, frozenset(cues)))
+    return out
+
+
+def _bucket(n: int, edges: tuple[int, ...]) -> str:
+    """The range closed by `edges` that holds n: with (0, 2, 5), "0", "1-2", "3-5" or "6+"."""
+    low = 0
+    for edge in edges:
+        if n <= edge:
+            return f"{low}-{edge}" if edge > low else str(edge)
+        low = edge + 1
+    return f"{low}+"
+
+
+def _cues_before(words: list[str], at: int, language: str) -> set[str]:
+    """What the word (or two) before a phrase says of it: a passive agent, a target, a preposition."""
+    if at == 0:
+        return {"sentence start"}
+    if language == "ar":
+        previous = key(words[at - 1])
+        marks = ((_AR_TARGET_MARKS, "target mark"), (_AR_PREPOSITIONS, "preposition"))
+        marks += ((_AR_COMPLEMENTIZERS, "complementizer"),)
+        agent = _after_agent_mark(words, at)
+    else:
+        previous = words[at - 1].lower()
+        marks = ((_EN_TARGET_MARKS, "target mark"), (_EN_STOP, "function word"))
+        agent = previous == "by"
+    if agent:
+        return {"after an agent mark"}
+    return {"after a " + next((name for found, name in marks if previous in found), "content word")}
 
 
 def _roles(
@@ -290,8 +409,13 @@ def _phrases(
                 break  # a phrase that holds an entity ends with it
             if j > i and (_stop(tokens[j].text, language) and not _partitive(tokens, i, j, language)):
                 break
-            if j > i and language == "ar" and _opens_object(tokens[j].text):
-                break
+            if (
+                j > i
+                and language == "ar"
+                and _opens_object(tokens[j].text)
+                and not _number(tokens[j - 1].text)
+            ):
+                break  # an object begins, unless it is the noun a number counts (12 شخصا)
             j += 1
         if not has_entity:
             j = min(j, i + MAX_WORDS)
@@ -318,6 +442,10 @@ def _opens_object(word: str, counted: bool = False) -> bool:
     if word[:1].isdigit() or (len(normal) >= 4 and normal.endswith("ا") and not normal.startswith("ال")):
         return True
     return counted and key(word) in _COUNTS
+
+
+def _number(word: str) -> bool:
+    return word[:1].isdigit() or key(word) in _COUNTS
 
 
 def _partitive(tokens: tuple[Token, ...], i: int, j: int, language: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from workers.events.actors import actors
+from workers.events.actors import Chooser, actors
 from workers.events.candidates import Sentence
 from workers.events.ontology import number_words
 
@@ -56,13 +56,14 @@ def fill(
     sentence: Sentence,
     triggers: list[tuple[int, int]],
     inside: list[tuple[int, dict]],
+    choose: Chooser | None = None,
 ) -> None:
     """Set the arguments of `event`, found in `value` (its field); `triggers`: the token ranges of
     its trigger and of the other triggers of its type in the sentence; `inside`: (index, entity) of
-    the article's entities within the sentence."""
+    the article's entities within the sentence; `choose`: the learned choice of the actors."""
     start, end, field = sentence.start, sentence.end, sentence.field
     text = value[start:end]
-    source, target = actors(value, field, sentence.tokens, triggers, language, inside)
+    source, target = actors(value, field, sentence.tokens, triggers, language, inside, choose)
     places = [(i, e) for i, e in inside if e["type"] == "LOC"]
     location = next(((i, e) for i, e in places if not _is_country(e)), places[0] if places else None)
     event["actors"] = {"source": source, "target": target}

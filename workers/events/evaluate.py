@@ -29,6 +29,7 @@ from workers.scoring import precision_recall_f1
 
 BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7)
+ACTOR_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)  # the learned actors' curve (the shipped one among them)
 OEDA_TYPES = ("ASSAULT", "PROTEST")
 
 
@@ -39,8 +40,8 @@ class EventScores:
     reliability: dict[str, list[tuple[int, float]]]
     # (OEDA type, threshold) -> (precision, recall, F1), out of fold
     curve: dict[tuple[str, float], tuple[float, float, float]]
-    # (OEDA type, "source" / "target") -> (recall, precision, annotated sentences)
-    actors: dict[tuple[str, str], tuple[float, float, int]]
+    # ("rules" / "learned", OEDA type, "source" / "target") -> (recall, precision, annotated sentences)
+    actors: dict[tuple[str, str, str], tuple[float, float, int]]
 
     def lines(self) -> str:
         return "\n".join(self.lines_)
@@ -118,45 +119,66 @@ def evaluate(data: Path) -> EventScores:
         ]
         lines.append(f"calibration, {name}: " + "; ".join(cells))
     lines.extend(_acled(data))
-    actor_scores = actors(data)
-    for (plover, role), (recall, precision, n) in actor_scores.items():
+    actor_scores, curve_lines = actors(data)
+    for (how, plover, role), (recall, precision, n) in actor_scores.items():
+        name = "rules alone" if how == "rules" else "learned choice (5-fold CV)"
         lines.append(
-            f"OEDA Arabic {plover} actors, {role}: recall {recall:.3f}, precision {precision:.3f}"
+            f"OEDA Arabic {plover} actors, {role}, {name}: recall {recall:.3f}, precision {precision:.3f}"
             f" ({n} sentences with an annotated {role})"
         )
+    lines.extend(curve_lines)
     return EventScores(lines, reliability, curve, actor_scores)
 
 
-def actors(data: Path) -> dict[tuple[str, str], tuple[float, float, int]]:
+def actors(data: Path) -> tuple[dict[tuple[str, str, str], tuple[float, float, int]], list[str]]:
     """Source and target of the stage's event of the type (all candidates, no threshold) against
     the OEDA annotators' spans: right when it shares a word with one annotator's span, once
     proclitics are removed. Recall over the sentences with an annotated role, precision over the
-    predicted ones."""
+    predicted ones; for the rules alone and for the learned choice, out of fold, at the shipped
+    thresholds and at others (the lines)."""
     import json
 
-    from workers.entities.arabic import key
-    from workers.pipeline import default_pipeline
+    from workers.events import actor_choice
 
-    pipeline = default_pipeline(min_event_confidence=0.0)
-    out = {}
+    events = actor_choice.labelled(data)
+    annotated = {}
     for plover in OEDA_TYPES:
         path = data / "oeda-arabic-events" / f"{plover.lower()}_spans.dev.json"
-        counts = {role: [0, 0, 0] for role in ("source", "target")}  # right, predicted, annotated
-        for item in json.loads(path.read_text(encoding="utf-8")):
-            record = pipeline.enrich({"id": item["_id"], "text": item["text"]}).record
-            event = next((e for e in record["events"] if e["plover"]["type"] == plover), None)
-            for role in counts:
-                gold = [
-                    {key(w) for w in span[f"{role}_actor"]} for span in item["spans"] if span[f"{role}_actor"]
-                ]
-                found = event and event["actors"][role]
-                predicted = {key(w) for w in found["text"].split()} if found else set()
-                counts[role][2] += bool(gold)
-                counts[role][1] += bool(predicted)
-                counts[role][0] += bool(predicted) and any(predicted & g for g in gold)
-        for role, (right, predicted, annotated) in counts.items():
-            out[(plover, role)] = (right / max(1, annotated), right / max(1, predicted), annotated)
-    return out
+        items = json.loads(path.read_text(encoding="utf-8"))
+        for role in actor_choice.ROLES:
+            annotated[(plover, role)] = sum(any(s[f"{role}_actor"] for s in item["spans"]) for item in items)
+
+    def scored(chosen: list[dict[str, int | None]]) -> dict[tuple[str, str], tuple[float, float, int]]:
+        out = {}
+        for (plover, role), n in annotated.items():
+            picked = [
+                e.right(e.options[c[role]], role)
+                for e, c in zip(events, chosen, strict=True)
+                if e.language == "ar" and e.plover == plover and c[role] is not None
+            ]
+            out[(plover, role)] = (sum(picked) / max(1, n), sum(picked) / max(1, len(picked)), n)
+        return out
+
+    rules = [
+        {
+            role: next((i for i, o in enumerate(e.options) if f"rules' {role}" in o.cues), None)
+            for role in actor_choice.ROLES
+        }
+        for e in events
+    ]
+    learned = actor_choice.out_of_fold(events)
+    results = {("rules", *k): v for k, v in scored(rules).items()}
+    lines = []
+    for threshold in ACTOR_THRESHOLDS:
+        found = scored(
+            [actor_choice.pick(p, e.options, threshold) for p, e in zip(learned, events, strict=True)]
+        )
+        if threshold == actor_choice.THRESHOLD:
+            results |= {("learned", *k): v for k, v in found.items()}
+        cells = [f"{p} {r} R {v[0]:.2f} P {v[1]:.2f}" for (p, r), v in found.items()]
+        mark = "*" if threshold == actor_choice.THRESHOLD else ""
+        lines.append(f"OEDA Arabic actors, learned, at {mark}{threshold:g} (5-fold CV): " + ", ".join(cells))
+    return results, lines
 
 
 def vectors_alone(data: Path, plover: str) -> tuple[float, float, float]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from workers.events import arguments
+from workers.events import actor_choice, arguments
 from workers.events.candidates import Sentence, candidates
 from workers.events.classifier import event_tokens
 from workers.events.decisions import MIN_CONFIDENCE, Decisions
@@ -37,33 +37,25 @@ class EventStage:
         (what the learned parts are trained on)."""
         self.decisions = Decisions(min_confidence if learned else 0.0, learned)
         self.acled = classifiers().get("en-acled") if learned else None
+        self.choose = actor_choice.pretrained() if learned else None
         self.backend = "trigger lexicon" + (" + learned decisions (static e5 vectors)" if learned else "")
 
     def __call__(self, record: dict[str, Any]) -> None:
         language = record["language"]["code"]
-        found: list[tuple[str, Sentence]] = []  # (field value, sentence)
-        for field in FIELDS:
-            value = record.get(field)
-            if value:
-                loc_starts = [
-                    e["start"] for e in record["entities"] if e["field"] == field and e["type"] == "LOC"
-                ]
-                found.extend((value, s) for s in candidates(field, value, language, loc_starts))
-        texts = [(value[s.start : s.end], s.events) for value, s in found]
+        found = sentences(record)
+        texts = [(value[s.start : s.end], s.events) for value, s, _ in found]
         self.decisions(texts, language)
         if language == "en" and self.acled is not None:
             self._acled(texts)
         events = []
-        for value, sentence in found:
-            inside = [
-                (i, e)
-                for i, e in enumerate(record["entities"])
-                if e["field"] == sentence.field and sentence.start <= e["start"] and e["end"] <= sentence.end
-            ]
-            inside.sort(key=lambda item: item[1]["start"])
+        for value, sentence, inside in found:
             for event, trigger in zip(sentence.events, sentence.triggers, strict=True):
                 if self.decisions.keep(event):
-                    arguments.fill(event, value, language, sentence, trigger, inside)
+                    learned = (
+                        event["plover"]["type"] in actor_choice.TYPES and language in actor_choice.LANGUAGES
+                    )
+                    choose = self.choose if learned else None
+                    arguments.fill(event, value, language, sentence, trigger, inside, choose)
                     events.append(event)
         record["events"] = events
 
@@ -81,6 +73,25 @@ class EventStage:
             event_type, sub_event_type = acled_types()[self.acled.classes[best]]
             main = max((e for e in events if e["acled"]), key=lambda e: e["confidence"])
             main["acled"] = {"event_type": event_type, "sub_event_type": sub_event_type}
+
+
+def sentences(record: dict[str, Any]) -> list[tuple[str, Sentence, list[tuple[int, dict]]]]:
+    """The record's sentences that hold candidates: (field value, sentence, (index, entity) of the
+    article's entities inside it, in text order)."""
+    language = record["language"]["code"]
+    out = []
+    for field in FIELDS:
+        value = record.get(field)
+        if not value:
+            continue
+        entities = [(i, e) for i, e in enumerate(record["entities"]) if e["field"] == field]
+        loc_starts = [e["start"] for _, e in entities if e["type"] == "LOC"]
+        for sentence in candidates(field, value, language, loc_starts):
+            inside = [
+                (i, e) for i, e in entities if sentence.start <= e["start"] and e["end"] <= sentence.end
+            ]
+            out.append((value, sentence, sorted(inside, key=lambda item: item[1]["start"])))
+    return out
 
 
 def lexicon_events(text: str, language: str) -> list[dict[str, Any]]:
