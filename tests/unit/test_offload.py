@@ -76,3 +76,34 @@ def test_a_slow_record_is_interrupted_in_its_process_without_a_recycle():
 def test_an_outcome_that_cannot_travel_back_is_dead_lettered_without_a_recycle():
     outcomes = run([good(0), b"unpicklable", good(2)])
     assert [o.reason for o in outcomes] == [None, "enrich_error", None]
+
+
+def test_a_records_deadline_starts_once_the_processes_have_loaded_the_models():
+    # loading the models takes seconds; the deadline here is 1.2 s: a record sent to a cold pool
+    # must not count the pool's start against it (a recycle would kill the loading processes)
+    from workers import metrics
+
+    recycles = metrics.ENRICH_RECYCLES._value.get()
+    offload = Offload(1, Limits(timeout_s=0.2))
+    item = (good(0), {"topic": "raw", "partition": 0, "offset": 0}, b"k0")
+    try:
+        [outcome] = asyncio.run(offload.run([item]))
+    finally:
+        offload.close()
+    assert outcome.reason is None and outcome.key == b"good-0"
+    assert metrics.ENRICH_RECYCLES._value.get() == recycles
+
+
+def test_a_recycle_during_the_start_up_warm_up_does_not_crash_it():
+    async def start_and_recycle() -> None:
+        warming = asyncio.ensure_future(offload.warm())  # the worker's start-up task
+        await asyncio.sleep(0.5)
+        await offload._recycle()  # a record ran past its deadline meanwhile
+        await warming  # must end quietly: the recycle warmed the new pool
+
+    offload = Offload(1, Limits(timeout_s=1.0))
+    try:
+        asyncio.run(start_and_recycle())
+    finally:
+        offload.close()
+    assert offload.is_warm

@@ -6,7 +6,8 @@ Where each part of an event comes from:
 - decisions.py: `confidence`, the learned probability that the event is real; events below
   `--min-event-confidence` are dropped;
 - classifier.py / linear.py: the English ACLED sub-type, when the sentence classifier is sure;
-- arguments.py: actors (as phrases, actors.py), location, fatalities and quantities, from the
+- arguments.py: actors (as phrases: actors.py's rules, then actor_choice.py's learned choice for
+  Arabic ASSAULT and PROTEST), location, fatalities and quantities, from the
   article's entities and text.
 """
 

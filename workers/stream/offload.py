@@ -90,17 +90,27 @@ class Offload:
 
     async def warm(self) -> None:
         """Start every process and load the models before records wait on them."""
-        self.is_warm = False
-        await asyncio.gather(
-            *(asyncio.wrap_future(self.executor.submit(_ready)) for _ in range(max(1, self.processes)))
-        )
-        self.is_warm = True
+        executor, self.is_warm = self.executor, False
+        try:
+            await asyncio.gather(
+                *(asyncio.wrap_future(executor.submit(_ready)) for _ in range(max(1, self.processes)))
+            )
+        except BrokenProcessPool:
+            if executor is self.executor:
+                raise  # a process died loading the models: nothing to enrich with
+            return  # the pool was recycled meanwhile, and the recycle warms the new one
+        self.is_warm = executor is self.executor
 
     async def run(self, items: list[Item]) -> list[Outcome]:
         """One outcome per item, in order."""
         if self.processes == 0:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self.executor, process_batch, items, self.limits, self.target)
+        if not self.is_warm:
+            # A record's deadline starts with a pool that has loaded its models: a slow start (a
+            # busy machine, several workers starting at once) is no record's fault, and a recycle
+            # for it would kill the loading processes and start over.
+            await self.warm()
         outcomes: list[Outcome] = []
         while len(outcomes) < len(items):
             rest = items[len(outcomes) :]
