@@ -63,7 +63,7 @@ def lexicon_only_pipeline() -> Pipeline:
     candidate, no sentence vectors (what the decisions cost, side by side)."""
     from workers.events import EventStage
 
-    default = default_pipeline()
+    default = default_pipeline(event_decisions="static")
     stages = [EventStage(learned=False) if s.name == "events" else s for s in default.stages]
     return Pipeline(stages, default.max_text_chars)
 

@@ -45,6 +45,7 @@ def main() -> None:
     "max_text_chars",
     "ner_backend",
     "min_event_confidence",
+    "event_decisions",
     "story_window_h",
 )
 def enrich(paths: tuple[Path, ...], output, dead_letters, fail_on_dead_letter: bool, **flags) -> None:
@@ -131,6 +132,11 @@ def _check_settings(settings: Settings) -> None:
         raise click.BadParameter(
             f"{settings.min_event_confidence} is not a probability between 0 and 1",
             param_hint="--min-event-confidence / NEWSWORKER_MIN_EVENT_CONFIDENCE",
+        )
+    if settings.event_decisions not in ("contextual", "static"):
+        raise click.BadParameter(
+            f"{settings.event_decisions!r} is neither contextual nor static",
+            param_hint="--event-decisions / NEWSWORKER_EVENT_DECISIONS",
         )
     if not settings.story_window_h > 0:
         raise click.BadParameter(
@@ -246,11 +252,17 @@ def demo(seeds: Path, keep_running: bool, **flags) -> None:
 def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, **flags) -> None:
     """Print articles/s and p50/p99 latency: offline enrich, then end to end through Kafka."""
     from workers.bench import bench_kafka, bench_offline, encoder_speeds, lexicon_only_pipeline, startup
+    from workers.pipeline import default_pipeline
 
     settings = Settings.from_env(**flags)
     for line in startup():
         click.echo(line)
     click.echo(bench_offline(articles).line("offline enrich"))
+    click.echo(
+        bench_offline(articles, pipeline=default_pipeline(event_decisions="static")).line(
+            "offline enrich, fast profile (--event-decisions static)"
+        )
+    )
     click.echo(
         bench_offline(articles, pipeline=lexicon_only_pipeline()).line(
             "offline enrich, events without decisions"
@@ -373,9 +385,14 @@ def eval_events(data: Path) -> None:
 
 @train.command("events")
 @_data_option
-def train_events(data: Path) -> None:
+@click.option(
+    "--contextual",
+    is_flag=True,
+    help="Also fine-tune e5 for the PROTEST decisions (~35 min on one core; needs the `train` extra).",
+)
+def train_events(data: Path, contextual: bool) -> None:
     """Rebuild the CAMEO -> PLOVER table, the learned decisions, the actors' choice and the ACLED
-    sub-type classifier."""
+    sub-type classifier; with --contextual, the fine-tuned e5 decisions too."""
     from workers.encoders import static
     from workers.events import actor_choice, decisions
     from workers.events.classifier import event_tokens
@@ -394,6 +411,11 @@ def train_events(data: Path) -> None:
     click.echo(f"actors, {options} options of {len(events)} annotated events -> {actor_choice.MODEL}")
     sizes = train_classifiers(data, lambda text, language: event_tokens(lexicon_events(text, language)))
     click.echo(f"ACLED sub-type classifier {sizes} -> {MODELS}")
+    if contextual:
+        from workers.events import e5_decisions, e5_train
+
+        e5_train.train(candidates, log=click.echo)
+        click.echo(f"fine-tuned e5 decisions -> {e5_decisions.MODEL}")
 
 
 @train.command("encoders")

@@ -62,6 +62,11 @@ class Settings:
         "Events below this learned confidence (the probability that the event is real) are not"
         " emitted; 0 gives every lexicon candidate. Default: chosen by cross-validation (README Events).",
     )
+    event_decisions: str = _setting(
+        "contextual",
+        "How candidate events are decided: contextual (PROTEST candidates by fine-tuned e5, ~7 ms"
+        " each, the rest by static vectors) or static (static vectors only: the fast profile).",
+    )
     story_window_h: float = _setting(
         72.0,
         "Story window, hours of event time (published_at): an article is a copy of, or joins the"
@@ -122,6 +127,7 @@ class Settings:
             max_text_chars=self.max_text_chars,
             ner_backend=self.ner_backend,
             min_event_confidence=self.min_event_confidence,
+            event_decisions=self.event_decisions,
         )
 
     @classmethod

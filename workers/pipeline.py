@@ -85,11 +85,13 @@ def default_pipeline(
     ner_backend: str = Settings.ner_backend,
     max_text_chars: int = Settings.max_text_chars,
     min_event_confidence: float = Settings.min_event_confidence,
+    event_decisions: str = Settings.event_decisions,
 ) -> Pipeline:
     """The process-wide pipeline: heavy resources load once and are shared by CLI and worker."""
     from workers.entities import EntityStage
     from workers.events import EventStage
     from workers.language import LanguageStage
 
-    stages = [LanguageStage(), EntityStage(ner_backend), EventStage(min_event_confidence)]
+    events = EventStage(min_event_confidence, contextual=event_decisions == "contextual")
+    stages = [LanguageStage(), EntityStage(ner_backend), events]
     return Pipeline(stages, max_text_chars)

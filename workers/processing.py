@@ -48,10 +48,13 @@ class Limits:
     max_text_chars: int = Settings.max_text_chars  # code points of title and text analysed
     ner_backend: str = Settings.ner_backend
     min_event_confidence: float = Settings.min_event_confidence
+    event_decisions: str = Settings.event_decisions
 
     def pipeline(self) -> Pipeline:
         """The process-wide pipeline these settings ask for (loaded once per process)."""
-        return default_pipeline(self.ner_backend, self.max_text_chars, self.min_event_confidence)
+        return default_pipeline(
+            self.ner_backend, self.max_text_chars, self.min_event_confidence, self.event_decisions
+        )
 
 
 @dataclass(frozen=True)

@@ -92,3 +92,10 @@ def test_min_event_confidence_outside_zero_to_one_is_refused_before_any_work(mon
     assert result.exit_code == 2 and "not a probability between 0 and 1" in result.output
     monkeypatch.setenv("NEWSWORKER_MIN_EVENT_CONFIDENCE", "-0.1")
     assert runner.invoke(main, ["enrich"], input='{"id": "x", "text": "x"}\n').exit_code == 2
+
+
+def test_an_unknown_event_decisions_profile_is_refused_before_any_work():
+    result = CliRunner().invoke(
+        main, ["enrich", "--event-decisions", "fast"], input='{"id": "x", "text": "x"}\n'
+    )
+    assert result.exit_code == 2 and "neither contextual nor static" in result.output

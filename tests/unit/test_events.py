@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.conftest import SEED_TXT, needs_shared_data, storied
@@ -114,6 +115,26 @@ def test_arabic_assault_confidence_is_learned(seed):
     EventStage(learned=False)(lexicon_only)
     plain = [e for e in lexicon_only["events"] if e["plover"]["type"] == "ASSAULT"]
     assert [e["confidence"] for e in assaults] != [e["confidence"] for e in plain]
+
+
+def test_protest_candidates_are_decided_by_the_fine_tuned_encoder_unless_fast():
+    from workers.events import e5_decisions
+
+    text = "وتظاهر آلاف المواطنين أمس أمام مقر الحكومة في تونس احتجاجا على غلاء الأسعار."
+    record = default_pipeline(min_event_confidence=0.0).enrich({"id": "t", "text": text}).record
+    fast = default_pipeline(min_event_confidence=0.0, event_decisions="static").enrich(
+        {"id": "t", "text": text}
+    )
+    [protest] = [e for e in record["events"] if e["plover"]["type"] == "PROTEST"]
+    [quick] = [e for e in fast.record["events"] if e["plover"]["type"] == "PROTEST"]
+    reader = e5_decisions.pretrained()
+    trigger = (protest["trigger"]["start"], protest["trigger"]["end"])
+    contextual = reader.confidence(reader.scores([text], [trigger], ["PROTEST"]), ["PROTEST"], "ar")
+    expected = e5_decisions.combined(np.array([quick["confidence"]]), contextual)[0]
+    assert protest["confidence"] == pytest.approx(expected, abs=2e-3)
+    assert protest["confidence"] > quick["confidence"]  # a protest reported as it happens
+    assert "fine-tuned e5" in record["pipeline"]["backends"]["events"]
+    assert "fine-tuned" not in fast.record["pipeline"]["backends"]["events"]
 
 
 def test_fatalities_are_read_from_the_text():
@@ -305,7 +326,9 @@ def test_quantities_stop_before_a_preposition_or_conjunction(text, language, cou
     ids=["town", "verb-city", "masdar-city", "strongholds", "count", "fire", "wheel", "oneself", "trust"],
 )
 def test_control_is_territorial_only_over_a_place(text, occupied):
-    record = enrich(text)
+    record = (
+        default_pipeline(min_event_confidence=0.0).enrich({"id": "t", "text": text}).record
+    )  # the lexicon's rule
     assert any(e["plover"]["mode"] == "occupy" for e in record["events"]) is occupied
 
 

@@ -18,18 +18,22 @@ def test_the_default_locks_hold_no_torch_and_the_camel_lock_does():
     assert re.search(r"^torch==", camel, re.M) and re.search(r"^transformers==", camel, re.M)
 
 
-def test_enrichment_runs_without_torch_scikit_learn_or_openvino_and_no_module_needs_torch():
+def test_enrichment_needs_no_torch_nor_scikit_learn_the_fast_profile_no_openvino():
+    # the default runs the fine-tuned e5 decisions on OpenVINO; the fast profile needs none of it
     code = f"""
 import importlib, pkgutil, sys
 import workers.stream.app, workers.cli
 from workers.processing import Limits, process
 from workers.records import read_inputs
 [item] = read_inputs(__import__("pathlib").Path({str(SEED_TXT)!r}))
-outcome = process(item.payload, item.source, Limits())
+outcome = process(item.payload, item.source, Limits(event_decisions="static"))
 assert not outcome.dead and outcome.event_types, outcome
 def heavy(names):
     return ",".join(sorted({{m.split(".")[0] for m in sys.modules}} & names))
-print(heavy({{"torch", "transformers", "sklearn", "scipy", "openvino"}}))  # the worker's and enrich's path
+print(heavy({{"torch", "transformers", "sklearn", "scipy", "openvino"}}))  # the fast profile
+outcome = process(item.payload, item.source, Limits())
+assert not outcome.dead and outcome.event_types, outcome
+print(heavy({{"torch", "transformers", "sklearn", "scipy"}}))  # the default worker's and enrich's path
 for module in pkgutil.walk_packages(workers.__path__, "workers."):
     if not module.name.endswith("__main__"):  # that one runs the CLI
         importlib.import_module(module.name)
@@ -37,4 +41,4 @@ print(heavy({{"torch", "transformers"}}))  # every module, training and evaluati
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split("\n")[:2] == ["", ""], f"imported: {result.stdout!r}"
+    assert result.stdout.split("\n")[:3] == ["", "", ""], f"imported: {result.stdout!r}"

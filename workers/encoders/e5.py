@@ -245,6 +245,26 @@ def pad(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
+def fine_tuned(path: Path) -> tuple[list[dict], tuple[np.ndarray, np.ndarray]]:
+    """Layers fine-tuned from these (`fine_tune.save`: int8 rows with a scale each) in `E5.layers`'
+    shape (weights fp32 [in, out]), and the head (weights [in, out], bias)."""
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: rebuild it with the `newsworker train` command its model card names"
+        )
+    with np.load(path) as arrays:
+        out = []
+        for i in range(sum(name.endswith(".q.q") for name in arrays.files)):
+            layer = {}
+            for name in ("q", "k", "v", "ao", "fi", "fo"):
+                w = arrays[f"l{i}.{name}.q"].astype(np.float32) * arrays[f"l{i}.{name}.s"][:, None]
+                layer[name] = (np.ascontiguousarray(w.T), arrays[f"l{i}.{name}.b"])
+            for name in ("aln", "oln"):
+                layer[name] = (arrays[f"l{i}.{name}.w"], arrays[f"l{i}.{name}.b"])
+            out.append(layer)
+        return out, (np.ascontiguousarray(arrays["head.w"].T), arrays["head.b"])
+
+
 @cache
 def tokenizer() -> Tokenizer:
     """The tokenizer alone (the static vectors need no layers)."""

@@ -22,23 +22,6 @@ LABELS = ("O", *(f"{edge}-{t}" for t in TYPES for edge in "BI"))
 MAX_PIECES = 510  # the model's 512 positions, less <s> and </s>
 
 
-def layers(path: Path = MODEL) -> tuple[list[dict], tuple[np.ndarray, np.ndarray]]:
-    """The fine-tuned layers in e5.py's shape (weights fp32 [in, out]) and the head."""
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: rebuild it with `newsworker train ner --backend e5`")
-    arrays = np.load(path)
-    out = []
-    for i in range(e5.pretrained().layers_n):
-        layer = {}
-        for name in ("q", "k", "v", "ao", "fi", "fo"):
-            w = arrays[f"l{i}.{name}.q"].astype(np.float32) * arrays[f"l{i}.{name}.s"][:, None]
-            layer[name] = (np.ascontiguousarray(w.T), arrays[f"l{i}.{name}.b"])
-        for name in ("aln", "oln"):
-            layer[name] = (arrays[f"l{i}.{name}.w"], arrays[f"l{i}.{name}.b"])
-        out.append(layer)
-    return out, (np.ascontiguousarray(arrays["head.w"].T), arrays["head.b"])
-
-
 def word_starts(words: list[str]) -> dict[int, int]:
     """Where each word starts in `" ".join(words)` -> its index: a piece starting there opens it."""
     starts, at = {}, 0
@@ -53,7 +36,7 @@ class E5Tagger:
 
     def __init__(self, path: Path = MODEL, batch_size: int = 16) -> None:
         self.model = e5.pretrained()
-        fine_tuned, self.head = layers(path)
+        fine_tuned, self.head = e5.fine_tuned(path)
         self.run = self.model.compile(fine_tuned)
         self.batch_size = batch_size
 

@@ -11,14 +11,12 @@ windows at word boundaries. Torch runs on one thread (shared 2-core machines).
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from pathlib import Path
 
-import numpy as np
-
-from workers.encoders.e5 import E5, model_path, pad
+from workers.encoders import fine_tune
+from workers.encoders.e5 import E5, model_path
 from workers.entities import e5_ner
 from workers.entities.train import Sentence
 
@@ -54,57 +52,19 @@ def examples(model: E5, sentences: list[Sentence]) -> list[tuple[list[int], list
 
 
 def build(model: E5):
-    import torch
     from torch import nn
-
-    class Layer(nn.Module):
-        def __init__(self, weights: dict) -> None:
-            super().__init__()
-            self.heads = model.heads
-            for name in ("q", "k", "v", "ao", "fi", "fo"):
-                w, b = weights[name]  # stored [in, out]
-                linear = nn.Linear(*w.shape)
-                linear.weight.data = torch.from_numpy(np.ascontiguousarray(w.T))
-                linear.bias.data = torch.from_numpy(b.copy())
-                setattr(self, name, linear)
-            for name in ("aln", "oln"):
-                norm = nn.LayerNorm(model.H, eps=model.eps)
-                norm.weight.data = torch.from_numpy(weights[name][0].copy())
-                norm.bias.data = torch.from_numpy(weights[name][1].copy())
-                setattr(self, name, norm)
-            self.drop = nn.Dropout(0.1)
-
-        def forward(self, x, bias):
-            B, L, H = x.shape
-            split = lambda t: t.view(B, L, self.heads, H // self.heads).transpose(1, 2)  # noqa: E731
-            q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
-            scores = q @ k.transpose(-1, -2) / math.sqrt(H // self.heads) + bias
-            context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(B, L, H)
-            x = self.aln(x + self.drop(self.ao(context)))
-            return self.oln(x + self.drop(self.fo(nn.functional.gelu(self.fi(x)))))
 
     class Tagger(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.layers = nn.ModuleList(Layer(w) for w in model.layers)
+            self.layers = fine_tune.layers(model)
             self.drop = nn.Dropout(0.1)
             self.head = nn.Linear(model.H, len(e5_ner.LABELS))
 
         def forward(self, x, mask):
-            bias = (~mask).float()[:, None, None, :] * -1e9
-            for layer in self.layers:
-                x = layer(x, bias)
-            return self.head(self.drop(x))
+            return self.head(self.drop(fine_tune.forward(self.layers, x, mask)))
 
     return Tagger()
-
-
-def embed(model: E5, batch: list[list[int]]):
-    """The frozen embedding (piece rows + positions + type, normed) of a padded batch."""
-    import torch
-
-    ids, mask = pad(batch)
-    return torch.from_numpy(model.embed(ids)), torch.from_numpy(mask)
 
 
 def train(
@@ -127,11 +87,7 @@ def train(
     data.sort(key=lambda e: len(e[0]))
     batches = [data[i : i + batch_size] for i in range(0, len(data), batch_size)]
     steps = epochs * len(batches)
-    optimizer = torch.optim.AdamW(tagger.parameters(), lr=lr, weight_decay=0.01)
-    warmup = steps // 10
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: s / max(1, warmup) if s < warmup else max(0.0, (steps - s) / (steps - warmup))
-    )
+    optimiser = fine_tune.Optimiser(tagger, lr, steps)
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
     started = time.time()
     for epoch in range(epochs):
@@ -139,42 +95,16 @@ def train(
         random.shuffle(batches)
         total = 0.0
         for step, batch in enumerate(batches):
-            x, mask = embed(model, [ids for ids, _ in batch])
+            x, mask = fine_tune.embed(model, [ids for ids, _ in batch])
             length = x.shape[1]
             labels = torch.tensor([labels + [-100] * (length - len(labels)) for _, labels in batch])
             loss = loss_fn(tagger(x, mask).reshape(-1, len(e5_ner.LABELS)), labels.reshape(-1))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(tagger.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad()
+            optimiser.step(loss)
             total += loss.item()
             if step % 50 == 0:
                 seconds, mean = time.time() - started, total / (step + 1)
                 log(f"epoch {epoch + 1} step {step}/{len(batches)} loss {mean:.4f} {seconds:.0f} s")
-        save(tagger, out)
+        fine_tune.save(tagger, out)
         score = e5_ner.evaluate(dev, e5_ner.E5Tagger(out))
         log(f"epoch {epoch + 1} done {time.time() - started:.0f}s dev micro-F1 {score.micro_f1:.4f}")
         log(score.lines())
-
-
-def save(tagger, out: Path) -> None:
-    """Layers as int8 with one scale per output row ([in, out] kept transposed, as e5.py uses
-    them), biases and norms fp32, the head fp32."""
-    arrays: dict[str, np.ndarray] = {}
-    for i, layer in enumerate(tagger.layers):
-        for name in ("q", "k", "v", "ao", "fi", "fo"):
-            linear = getattr(layer, name)
-            w = linear.weight.detach().numpy()  # [out, in]
-            scale = np.abs(w).max(1) / 127.0
-            arrays[f"l{i}.{name}.q"] = np.round(w / scale[:, None]).astype(np.int8)
-            arrays[f"l{i}.{name}.s"] = scale.astype(np.float32)
-            arrays[f"l{i}.{name}.b"] = linear.bias.detach().numpy()
-        for name in ("aln", "oln"):
-            norm = getattr(layer, name)
-            arrays[f"l{i}.{name}.w"] = norm.weight.detach().numpy()
-            arrays[f"l{i}.{name}.b"] = norm.bias.detach().numpy()
-    arrays["head.w"] = tagger.head.weight.detach().numpy()
-    arrays["head.b"] = tagger.head.bias.detach().numpy()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, **arrays)

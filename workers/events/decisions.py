@@ -6,8 +6,9 @@ the candidate's PLOVER type. Features: the sentence's static e5 vector (multilin
 supervision reaches Arabic), the language, the lexicon's prior (the trigger's weight, halved when
 flagged), the negation / hypothetical flags and the type. One logistic regression per block
 (ASSAULT, PROTEST, the other types), then a one-dimensional logistic (Platt) per language fitted on
-out-of-fold scores, so that of the events given 0.7 about 70% are real. The stage keeps the events
-at or above `--min-event-confidence`.
+out-of-fold scores, so that of the events given 0.7 about 70% are real. By default a fine-tuned
+e5 then re-reads the ASSAULT and PROTEST candidates this does not rule out (e5_decisions.py). The
+stage keeps the events at or above `--min-event-confidence`.
 
 Labelled candidates (a candidate is the lexicon's event of type T in a labelled sentence):
 - OEDA Arabic: sentences labelled yes / no for ASSAULT and for PROTEST;
@@ -128,15 +129,27 @@ def models(path: Path = MODEL) -> dict[str, Model]:
 
 
 class Decisions:
-    """Sets each candidate's `confidence` to the learned probability; `keep` applies the threshold."""
+    """Sets each candidate's `confidence` to the learned probability; `keep` applies the threshold.
+    `contextual`: the fine-tuned e5 re-reads the candidates of its blocks that the static decision
+    does not rule out, and the two decisions are combined (e5_decisions.py)."""
 
-    def __init__(self, min_confidence: float = MIN_CONFIDENCE, learned: bool = True) -> None:
+    def __init__(
+        self, min_confidence: float = MIN_CONFIDENCE, learned: bool = True, contextual: bool = True
+    ) -> None:
         self.models = models() if learned else {}
         self.min_confidence = min_confidence
+        self.reader = None
         if self.models:
             from workers.encoders import static
 
             self.vectors = static.pretrained()  # loaded with the stage, not on the first article
+            if contextual:
+                from workers.events import e5_decisions
+
+                self.reader = e5_decisions.pretrained()
+        self.kind = "static e5 vectors" + (
+            ", fine-tuned e5 re-reading ASSAULT and PROTEST" if self.reader else ""
+        )
 
     def __call__(self, sentences: list[tuple[str, list[dict[str, Any]]]], language: str) -> None:
         """`sentences`: (sentence text, its candidates). The sentences are encoded in one batch."""
@@ -151,6 +164,29 @@ class Decisions:
             if chosen:
                 for i, p in zip(chosen, model.confidence(x[chosen], [language] * len(chosen)), strict=True):
                     todo[i].event["confidence"] = round(float(p), 3)
+        if self.reader is not None:
+            self._contextual(todo, language)
+
+    def _contextual(self, todo: list[Candidate], language: str) -> None:
+        from workers.events.e5_decisions import DECIDES, RE_READ, combined
+
+        # the static decision has run: re-read what it does not rule out
+        chosen = [c for c in todo if block(c.event) in DECIDES and c.event["confidence"] >= RE_READ]
+        if chosen:
+            # the trigger in the sentence (`text`); the event's offsets count from its field
+            triggers = [
+                (
+                    c.event["trigger"]["start"] - c.event["sentence"]["start"],
+                    c.event["trigger"]["end"] - c.event["sentence"]["start"],
+                )
+                for c in chosen
+            ]
+            blocks = [block(c.event) for c in chosen]
+            scores = self.reader.scores([c.text for c in chosen], triggers, blocks)
+            static = np.array([c.event["confidence"] for c in chosen])
+            both = combined(static, self.reader.confidence(scores, blocks, language))
+            for c, p in zip(chosen, both, strict=True):
+                c.event["confidence"] = round(float(p), 3)
 
     def keep(self, event: dict[str, Any]) -> bool:
         return event["confidence"] >= self.min_confidence
@@ -201,6 +237,12 @@ def labelled(
         if golds:
             add(row["sent_text"], "en", "india", lambda t, g=golds: True if t in g else None)
     return out
+
+
+def checksum(c: Candidate) -> int:
+    """Names a labelled candidate across runs: its sentence, trigger and type."""
+    event = c.event
+    return zlib.crc32(f"{c.text}\0{event['trigger']['start']}\0{event['plover']['type']}".encode())
 
 
 def fold(c: Candidate) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score
 
-from workers.events import decisions
+from workers.events import decisions, e5_decisions
 from workers.events.classifier import cross_validated, event_tokens, training_sets
 from workers.events.ontology import acled_types
 from workers.events.stage import OVERRIDE, lexicon_events
@@ -73,7 +73,9 @@ def evaluate(data: Path) -> EventScores:
     yes = {t: decisions.oeda_yes(data, t) for t in OEDA_TYPES}
     lines: list[str] = []
     curve = {}
-    shipped = decisions.out_of_fold(candidates, x)
+    static_only = decisions.out_of_fold(candidates, x)
+    contextual = e5_decisions.out_of_fold(candidates, static_only)
+    shipped = static_only if contextual is None else contextual
     for plover in OEDA_TYPES:
         cells = []
         for threshold in THRESHOLDS:
@@ -85,7 +87,16 @@ def evaluate(data: Path) -> EventScores:
         lines.append(
             f"OEDA Arabic {plover}, lexicon + decisions (5-fold CV) by threshold: " + "; ".join(cells)
         )
-    # What the English labels add: each Arabic block trained with and without them.
+    if contextual is not None:
+        at_default = {
+            t: oeda_scores(candidates, static_only, t, yes[t], decisions.MIN_CONFIDENCE) for t in OEDA_TYPES
+        }
+        cells = [f"{plover} F1 {scores[2]:.3f}" for plover, scores in at_default.items()]
+        lines.append(
+            "OEDA Arabic at the default threshold, static decisions only (the fast profile): "
+            + ", ".join(cells)
+        )
+    # What the English labels add: each Arabic block trained with and without them (static).
     for languages in (("ar",), ("ar", "en")):
         confidence = decisions.out_of_fold(
             candidates, x, {**decisions.TRAINED_ON, "ASSAULT": languages, "PROTEST": languages}

@@ -3,7 +3,8 @@
 Where each part of an event comes from:
 - candidates.py: the trigger lexicon proposes it (type, mode, ACLED sub-type, CAMEO, trigger,
   sentence, negated / hypothetical);
-- decisions.py: `confidence`, the learned probability that the event is real; events below
+- decisions.py: `confidence`, the learned probability that the event is real (static vectors;
+  e5_decisions.py's fine-tuned e5 re-reads ASSAULT and PROTEST candidates); events below
   `--min-event-confidence` are dropped;
 - classifier.py / linear.py: the English ACLED sub-type, when the sentence classifier is sure;
 - arguments.py: actors (as phrases: actors.py's rules, then actor_choice.py's learned choice for
@@ -33,13 +34,18 @@ OVERRIDE = 0.5
 class EventStage:
     name = "events"
 
-    def __init__(self, min_confidence: float = MIN_CONFIDENCE, learned: bool = True) -> None:
+    def __init__(
+        self, min_confidence: float = MIN_CONFIDENCE, learned: bool = True, contextual: bool = True
+    ) -> None:
         """`learned=False`: the lexicon's candidates with their prior confidence, all of them
-        (what the learned parts are trained on)."""
-        self.decisions = Decisions(min_confidence if learned else 0.0, learned)
+        (what the learned parts are trained on); `contextual=False`: the fast profile (no
+        fine-tuned e5 decisions)."""
+        self.decisions = Decisions(min_confidence if learned else 0.0, learned, contextual)
         self.acled = classifiers().get("en-acled") if learned else None
         self.choose = actor_choice.pretrained() if learned else None
-        self.backend = "trigger lexicon" + (" + learned decisions (static e5 vectors)" if learned else "")
+        self.backend = "trigger lexicon" + (
+            f" + learned decisions ({self.decisions.kind})" if learned else ""
+        )
 
     def __call__(self, record: dict[str, Any]) -> None:
         language = record["language"]["code"]
