@@ -5,6 +5,7 @@ card, `workers/data/encoders/MODEL_CARD.md`)."""
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 from pathlib import Path
 
@@ -51,12 +52,15 @@ class Static:
     def encode(self, texts: list[str]) -> np.ndarray:
         """(len(texts), 256) L2-normalised vectors; a text without known pieces is all zeros."""
         ids = self.tokenizer.piece_ids(texts)
+        counts = np.fromiter(map(len, ids), np.int64, len(ids))
+        # one look-up for the batch (a list to an array per text costs more than its sum)
+        rows = self.row_of[np.fromiter(itertools.chain.from_iterable(ids), np.int32, int(counts.sum()))]
         out = np.zeros((len(texts), self.rows.shape[1]), np.float32)
-        for i, pieces in enumerate(ids):
-            rows = self.row_of[pieces]
-            rows = rows[rows >= 0]
-            if len(rows):  # the sum's direction is the mean's; the scales weight the int8 rows
-                out[i] = self.scales[rows] @ self.rows[rows].astype(np.float32)
+        for i, (begin, end) in enumerate(itertools.pairwise([0, *np.cumsum(counts).tolist()])):
+            known = rows[begin:end]
+            known = known[known >= 0]
+            if len(known):  # the sum's direction is the mean's; the scales weight the int8 rows
+                out[i] = self.scales[known] @ self.rows[known].astype(np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
 
