@@ -388,7 +388,7 @@ def eval_events(data: Path) -> None:
 @click.option(
     "--contextual",
     is_flag=True,
-    help="Also fine-tune e5 for the PROTEST decisions (~35 min on one core; needs the `train` extra).",
+    help="Also fine-tune e5 for the ASSAULT and PROTEST decisions (~35 min on one core; the `train` extra).",
 )
 def train_events(data: Path, contextual: bool) -> None:
     """Rebuild the CAMEO -> PLOVER table, the learned decisions, the actors' choice and the ACLED

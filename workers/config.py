@@ -64,8 +64,9 @@ class Settings:
     )
     event_decisions: str = _setting(
         "contextual",
-        "How candidate events are decided: contextual (PROTEST candidates by fine-tuned e5, ~7 ms"
-        " each, the rest by static vectors) or static (static vectors only: the fast profile).",
+        "How candidate events are decided: contextual (static vectors, then a fine-tuned e5 re-reads"
+        " the ASSAULT and PROTEST candidates they do not rule out, ~7 ms each) or static (static"
+        " vectors only: the fast profile).",
     )
     story_window_h: float = _setting(
         72.0,

@@ -14,7 +14,6 @@ scikit-learn; inference is numpy (`workers/data/events/actors.npz`).
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +23,7 @@ import numpy as np
 
 from workers.entities.arabic import key
 from workers.events.actors import Option, Phrase
+from workers.events.decisions import FOLDS, GSR_TYPES, text_fold
 from workers.events.ontology import DATA
 
 MODEL = DATA / "actors.npz"
@@ -33,7 +33,6 @@ ROLES = ("source", "target")
 TYPES = ("ASSAULT", "PROTEST")
 LANGUAGES = ("ar",)
 NAMED = frozenset({"holds PER", "holds ORG"})
-FOLDS = 5
 # Regularisation and the probability an actor needs: C from 0.1 to 3, the vectors scaled up 3 or 10
 # times, only the cues or only the vectors, Arabic alone: all within a few points of each other in
 # cross-validation (README "Events"); these are the first setting tried, and the balanced classes'
@@ -64,7 +63,7 @@ class Labelled:
 
     @property
     def fold(self) -> int:
-        return zlib.crc32(self.text.encode()) % FOLDS
+        return text_fold(self.text)
 
 
 def rows(options: list[Option], names: dict[str, int], vectors: np.ndarray) -> np.ndarray:
@@ -162,7 +161,6 @@ def pretrained(path: Path = MODEL) -> Choice | None:
 def labelled(data: Path) -> list[Labelled]:
     """The events of the annotated sentences, each with its options: OEDA Arabic (ASSAULT and
     PROTEST spans) and the PLOVER GSR (English)."""
-    from workers.events.decisions import GSR_TYPES
     from workers.pipeline import default_pipeline
 
     pipeline = default_pipeline(min_event_confidence=0.0)

@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from workers.encoders import e5
+from workers.events import decisions
+from workers.events.decisions import BLOCKS  # the head's outputs, in this order
 from workers.events.ontology import DATA
 
 MODEL = DATA / "decisions-e5.npz"
-BLOCKS = ("ASSAULT", "PROTEST", "OTHER")  # the head's outputs (decisions.BLOCKS)
 DECIDES = ("ASSAULT", "PROTEST")  # the blocks whose confidence it gives by default
 # A candidate is re-read when the static decision gives it at least this: below it are 64% of the
 # Arabic ASSAULT candidates, 4% of them real (0.05 and 0.1 score the same in cross-validation; 0.15
@@ -59,11 +60,7 @@ class Reader:
         layers, self.head = e5.fine_tuned(path)
         self.run = self.model.compile(layers)
         with np.load(path) as arrays:
-            self.platt = {
-                tuple(name.split("/")[1:]): tuple(map(float, arrays[name]))
-                for name in arrays.files
-                if name.startswith("platt/")
-            }  # (block, language) -> (a, b)
+            self.platt = scaling({name: arrays[name] for name in arrays.files})
         self.batch_size = batch_size
 
     def scores(self, texts: list[str], triggers: list[tuple[int, int]], blocks: list[str]) -> np.ndarray:
@@ -103,8 +100,6 @@ def calibrated(
 def platt(candidates: list, scores: np.ndarray, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Platt scaling per decided block and language, fitted on the `rows` (default: all) of the
     candidates' out-of-fold scores: {"platt/BLOCK/LANGUAGE": (a, b)}."""
-    from workers.events import decisions
-
     y = np.array([c.label for c in candidates])
     blocks = np.array([decisions.block(c.event) for c in candidates])
     languages = np.array([c.language for c in candidates])
@@ -118,13 +113,20 @@ def platt(candidates: list, scores: np.ndarray, rows: np.ndarray | None = None) 
     return out
 
 
+def scaling(arrays: dict[str, np.ndarray]) -> dict[tuple[str, str], tuple[float, float]]:
+    """(block, language) -> Platt's (a, b), from the "platt/BLOCK/LANGUAGE" arrays `platt` names."""
+    return {
+        tuple(name.split("/")[1:]): tuple(map(float, ab))
+        for name, ab in arrays.items()
+        if name.startswith("platt/")
+    }
+
+
 def out_of_fold(candidates: list, static: np.ndarray, path: Path = MODEL) -> np.ndarray | None:
     """The labelled candidates' confidences as the stage gives them, out of fold: the static
     decision's (`static`) where it is below RE_READ or the block is not decided here; else that
     combined with the score of the model trained without the candidate's fold (stored by
     training), Platt-scaled on the other folds. None without a model."""
-    from workers.events import decisions
-
     if not path.exists():
         return None
     with np.load(path) as arrays:
@@ -136,8 +138,7 @@ def out_of_fold(candidates: list, static: np.ndarray, path: Path = MODEL) -> np.
     languages = [c.language for c in candidates]
     out = static.copy()
     for k in range(decisions.FOLDS):
-        fitted = platt(candidates, scores, folds != k)  # without fold k
-        scaling = {tuple(name.split("/")[1:]): tuple(ab) for name, ab in fitted.items()}
+        fitted = scaling(platt(candidates, scores, folds != k))  # without fold k
         for language in ("ar", "en"):
             here = [
                 i
@@ -145,7 +146,7 @@ def out_of_fold(candidates: list, static: np.ndarray, path: Path = MODEL) -> np.
                 if blocks[i] in DECIDES and languages[i] == language and static[i] >= RE_READ
             ]
             if here:
-                contextual = calibrated(scaling, scores[here], [blocks[i] for i in here], language)
+                contextual = calibrated(fitted, scores[here], [blocks[i] for i in here], language)
                 out[here] = combined(static[here], contextual)
     return out
 
