@@ -65,8 +65,9 @@ class Settings:
     event_decisions: str = _setting(
         "contextual",
         "How candidate events are decided: contextual (static vectors, then a fine-tuned e5 re-reads"
-        " the ASSAULT and PROTEST candidates they do not rule out, ~7 ms each) or static (static"
-        " vectors only: the fast profile).",
+        " the ASSAULT and PROTEST candidates they do not rule out, ~7 ms each; the English ACLED"
+        " sub-type reads the sentence's e5 vector, ~10 ms an English sentence with an event) or static"
+        " (static vectors only, the ACLED sub-type from words alone: the fast profile).",
     )
     story_window_h: float = _setting(
         72.0,

@@ -334,27 +334,30 @@ def test_control_is_territorial_only_over_a_place(text, occupied):
 
 @needs_shared_data
 def test_the_numpy_classifier_computes_what_scikit_learn_computes():
-    """linear.py serves the ACLED model without scikit-learn: same probabilities as the fitted one."""
+    """linear.py serves the ACLED models without scikit-learn: the same probabilities as the fitted
+    ones, with the e5 sentence vectors (the default's model) and without (the fast profile's)."""
     import json
 
     import numpy as np
 
     from tests.conftest import SHARED_DATA
-    from workers.events.classifier import SentenceClassifier
+    from workers.events.classifier import SETTINGS, SentenceClassifier, sentence_vectors
 
     path = SHARED_DATA / "case2021-acled-subtypes" / "dev.jsonl"
     rows = [json.loads(line) for line in path.open(encoding="utf-8")]
     texts = [r["text"] for r in rows]
     tokens = ["P_ASSAULT T_shelled FLAGGED" if i % 3 else "NONE" for i in range(len(rows))]
     labels = [r["subtype"] for r in rows]
-    fitted = SentenceClassifier(32.0).fit(texts[:200], tokens[:200], labels[:200])
-    exported = fitted.export()
-    assert exported.classes == fitted.classes
-    np.testing.assert_allclose(
-        exported.probabilities(texts[200:], tokens[200:]),
-        fitted.probabilities(texts[200:], tokens[200:]),
-        atol=1e-9,
-    )
+    vectors = sentence_vectors(texts)
+    for setting in SETTINGS.values():
+        fitted = SentenceClassifier(*setting).fit(texts[:200], tokens[:200], labels[:200], vectors[:200])
+        exported = fitted.export()
+        assert exported.classes == fitted.classes
+        np.testing.assert_allclose(
+            exported.probabilities(texts[200:], tokens[200:], vectors[200:]),
+            fitted.probabilities(texts[200:], tokens[200:], vectors[200:]),
+            atol=1e-9,
+        )
 
 
 def _names(event: dict) -> tuple[str | None, str | None]:

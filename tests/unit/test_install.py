@@ -28,6 +28,9 @@ from workers.records import read_inputs
 [item] = read_inputs(__import__("pathlib").Path({str(SEED_TXT)!r}))
 outcome = process(item.payload, item.source, Limits(event_decisions="static"))
 assert not outcome.dead and outcome.event_types, outcome
+english = b'{{"id": "en", "text": "Jets bombed rebel positions near Idlib, killing 12 fighters."}}'
+outcome = process(english, item.source, Limits(event_decisions="static"))  # ACLED from words alone
+assert not outcome.dead and outcome.event_types, outcome
 def heavy(names):
     return ",".join(sorted({{m.split(".")[0] for m in sys.modules}} & names))
 print(heavy({{"torch", "transformers", "sklearn", "scipy", "openvino"}}))  # the fast profile

@@ -3,7 +3,7 @@ candidates re-reads the sentence, run without torch.
 
 The static sentence vector blurs what OEDA's labels ask (an event reported as it happens, not
 protesters named or last week's attack): the static decision scores Arabic F1 0.588 (ASSAULT) and
-0.261 (PROTEST) in cross-validation at the default threshold. The fine-tuned encoder reads the 32
+0.258 (PROTEST) in cross-validation at the default threshold. The fine-tuned encoder reads the 32
 pieces around the trigger; a candidate the static decision does not rule out (RE_READ) gets the
 mean of both decisions' log-odds: 0.667 and 0.371 (README "Events"). ~7 ms a re-read candidate;
 `--event-decisions static` (the fast profile) skips it.
@@ -82,7 +82,7 @@ class Reader:
 
 def combined(static: np.ndarray, contextual: np.ndarray) -> np.ndarray:
     """The mean of the two decisions' log-odds: each corrects the other (5-fold CV, Arabic F1 at
-    the default threshold: ASSAULT 0.588 static, 0.658 contextual, 0.667 combined; PROTEST 0.261,
+    the default threshold: ASSAULT 0.588 static, 0.658 contextual, 0.667 combined; PROTEST 0.258,
     0.274, 0.371), and the static one keeps the war reports that OEDA's Arabic labels, and so the
     contextual one, count as "no" (README "Events")."""
     logit = lambda p: np.log(np.clip(p, 1e-6, 1 - 1e-6) / (1 - np.clip(p, 1e-6, 1 - 1e-6)))  # noqa: E731

@@ -22,7 +22,14 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from workers.events import decisions, e5_decisions
-from workers.events.classifier import cross_validated, event_tokens, training_sets
+from workers.events.classifier import (
+    SETTINGS,
+    cross_validated,
+    event_tokens,
+    nested_cross_validated,
+    sentence_vectors,
+    training_sets,
+)
 from workers.events.ontology import acled_types
 from workers.events.stage import OVERRIDE, lexicon_events
 from workers.scoring import precision_recall_f1
@@ -42,6 +49,8 @@ class EventScores:
     curve: dict[tuple[str, float], tuple[float, float, float]]
     # ("rules" / "learned", OEDA type, "source" / "target") -> (recall, precision, annotated sentences)
     actors: dict[tuple[str, str, str], tuple[float, float, int]]
+    # what gives the English ACLED sub-type (the _acled lines' names) -> weighted F1
+    acled: dict[str, float]
 
     def lines(self) -> str:
         return "\n".join(self.lines_)
@@ -64,7 +73,8 @@ def oeda_scores(
     return precision_recall_f1(tp, fp, yes)
 
 
-def evaluate(data: Path) -> EventScores:
+def evaluate(data: Path, nested: bool = True) -> EventScores:
+    """`nested=False` skips the ACLED classifier's nested cross-validation (~4 minutes)."""
     from workers.encoders import static
 
     candidates = decisions.labelled(data, lexicon_events)
@@ -129,7 +139,11 @@ def evaluate(data: Path) -> EventScores:
             if n
         ]
         lines.append(f"calibration, {name}: " + "; ".join(cells))
-    lines.extend(_acled(data))
+    acled, acled_rows = _acled(data, nested)
+    lines.extend(
+        f"CASE-2021 English ACLED sub-types, {name}: weighted F1 {f1:.3f} over {acled_rows} rows"
+        for name, f1 in acled.items()
+    )
     actor_scores, curve_lines = actors(data)
     for (how, plover, role), (recall, precision, n) in actor_scores.items():
         name = "rules alone" if how == "rules" else "learned choice (5-fold CV)"
@@ -138,7 +152,7 @@ def evaluate(data: Path) -> EventScores:
             f" ({n} sentences with an annotated {role})"
         )
     lines.extend(curve_lines)
-    return EventScores(lines, reliability, curve, actor_scores)
+    return EventScores(lines, reliability, curve, actor_scores, acled)
 
 
 def actors(data: Path) -> tuple[dict[tuple[str, str, str], tuple[float, float, int]], list[str]]:
@@ -210,14 +224,17 @@ def vectors_alone(data: Path, plover: str) -> tuple[float, float, float]:
     return precision_recall_f1(int((guess & y).sum()), int((guess & ~y).sum()), int(y.sum()))
 
 
-def _acled(data: Path) -> list[str]:
+def _acled(data: Path, nested: bool) -> tuple[dict[str, float], int]:
+    """Weighted F1 of the sub-type the stage gives a CASE-2021 snippet (the classifier's when at
+    least OVERRIDE sure, else the lexicon's; none when the lexicon codes no event: the stage has no
+    event to give it to), by what gives it; and the number of snippets."""
     events_of: dict[str, list[dict]] = {}
 
     def annotate(text: str, language: str) -> str:
         events_of[text] = lexicon_events(text, language)
         return event_tokens(events_of[text])
 
-    texts, tokens, labels = training_sets(data, annotate)["en-acled"]
+    texts, tokens, labels = training_sets(data, annotate)
     names = {v: k for k, v in acled_types().items()}
     lexicon_codes = []
     for t in texts:
@@ -226,16 +243,41 @@ def _acled(data: Path) -> list[str]:
         lexicon_codes.append(
             names[(best["acled"]["event_type"], best["acled"]["sub_event_type"])] if best else "NONE"
         )
-    learned = cross_validated("en-acled", texts, tokens, labels)
-    combined = [
-        (label if p >= OVERRIDE else code) if code != "NONE" else "NONE"
-        for (label, p), code in zip(learned, lexicon_codes, strict=True)
+
+    def given(rows: list[int], learned: list[tuple]) -> list[str]:
+        return [
+            (label if p >= OVERRIDE else lexicon_codes[i]) if lexicon_codes[i] != "NONE" else "NONE"
+            for i, (label, p) in zip(rows, learned, strict=True)
+        ]
+
+    def score(rows: list[int], learned: list[tuple]) -> float:
+        gold = [labels[i] for i in rows]
+        return float(f1_score(gold, given(rows, learned), average="weighted", zero_division=0))
+
+    every = list(range(len(labels)))
+    vectors = sentence_vectors(texts)
+    rows = [
+        ("lexicon", score(every, [("NONE", 0.0)] * len(labels))),
+        (
+            "lexicon + classifier, fast profile (5-fold CV)",
+            score(every, cross_validated(SETTINGS["en-acled"], texts, tokens, labels)),
+        ),
+        (
+            "lexicon + classifier with e5 vectors, default (5-fold CV)",
+            score(every, cross_validated(SETTINGS["en-acled-e5"], texts, tokens, labels, vectors)),
+        ),
     ]
-    return [
-        f"CASE-2021 English ACLED sub-types, {name}: weighted F1 "
-        f"{f1_score(labels, guess, average='weighted', zero_division=0):.3f} over {len(labels)} rows"
-        for name, guess in (("lexicon", lexicon_codes), ("lexicon + classifier (5-fold CV)", combined))
-    ]
+    if nested:
+        learned, chosen = nested_cross_validated(texts, tokens, labels, vectors, score)
+        settings = ", ".join(f"{c:g}/{w:g}" for c, w in chosen)
+        rows.append(
+            (
+                "the same, C and vector weight chosen inside each training fold "
+                f"(nested 5-fold CV: {settings})",
+                score(every, learned),
+            )
+        )
+    return dict(rows), len(labels)
 
 
 def _bands(confidence: np.ndarray, labels: list[bool]) -> list[tuple[int, float]]:

@@ -1,5 +1,5 @@
 """The English ACLED sub-type classifier at inference, with numpy alone: TF-IDF (words 1-2, plus
-the lexicon's event tokens) and a logistic regression,
+the lexicon's event tokens), optionally the sentence's e5 vector, and a logistic regression,
 exported from scikit-learn at training time (classifier.py). Importing scikit-learn costs a
 worker ~2.5 s at every start; this reads the same numbers from one .npz and computes the same
 probabilities (tests/unit/test_events.py compares them)."""
@@ -48,13 +48,18 @@ class Tfidf:
 class LinearModel:
     text: Tfidf
     events: Tfidf
-    coef: np.ndarray  # (classes, text features + event features)
+    coef: np.ndarray  # (classes, text features + event features [+ vector dimensions])
     intercept: np.ndarray
     classes: list
+    vector_weight: float = 0.0  # > 0: the model also reads sentence vectors, scaled by this
 
-    def probabilities(self, texts: list[str], tokens: list[str]) -> np.ndarray:
-        """One row of class probabilities per sentence, as LogisticRegression.predict_proba."""
+    def probabilities(
+        self, texts: list[str], tokens: list[str], vectors: np.ndarray | None = None
+    ) -> np.ndarray:
+        """One row of class probabilities per sentence, as LogisticRegression.predict_proba;
+        `vectors` (one row per sentence) when the model reads them."""
         width = len(self.text.idf)
+        sparse = width + len(self.events.idf)
         scores = np.empty((len(texts), self.coef.shape[0]))
         for i, (text, found) in enumerate(zip(texts, tokens, strict=True)):
             features = self.text.row(word_ngrams(text))
@@ -62,6 +67,10 @@ class LinearModel:
             columns = np.fromiter(features, dtype=np.int64, count=len(features))
             values = np.fromiter(features.values(), dtype=np.float64, count=len(features))
             scores[i] = self.coef[:, columns] @ values + self.intercept
+        if self.vector_weight:
+            if vectors is None:
+                raise ValueError("this classifier reads sentence vectors: pass `vectors`")
+            scores += self.vector_weight * vectors @ self.coef[:, sparse:].T
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)
@@ -78,6 +87,7 @@ def save(models: dict[str, LinearModel], path: Path = MODELS) -> None:
             f"{name}/coef": m.coef.astype(np.float32),
             f"{name}/intercept": m.intercept,
             f"{name}/classes": np.array([str(c) for c in m.classes]),
+            f"{name}/vector_weight": np.array(m.vector_weight),
         }
     np.savez_compressed(path, **arrays)
 
@@ -102,4 +112,5 @@ def _model(data: np.lib.npyio.NpzFile, name: str) -> LinearModel:
         data[f"{name}/coef"].astype(np.float64),
         data[f"{name}/intercept"],
         data[f"{name}/classes"].tolist(),
+        float(data[f"{name}/vector_weight"]),
     )
