@@ -341,21 +341,23 @@ def test_the_numpy_classifier_computes_what_scikit_learn_computes():
     import numpy as np
 
     from tests.conftest import SHARED_DATA
-    from workers.events.classifier import SETTINGS, SentenceClassifier, sentence_vectors
+    from workers.events.classifier import SentenceClassifier, sentence_vectors
 
     path = SHARED_DATA / "case2021-acled-subtypes" / "dev.jsonl"
-    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")][:120]
     texts = [r["text"] for r in rows]
     tokens = ["P_ASSAULT T_shelled FLAGGED" if i % 3 else "NONE" for i in range(len(rows))]
     labels = [r["subtype"] for r in rows]
     vectors = sentence_vectors(texts)
-    for setting in SETTINGS.values():
-        fitted = SentenceClassifier(*setting).fit(texts[:200], tokens[:200], labels[:200], vectors[:200])
+    for vector_weight in (0.0, 8.0):  # C=1: the export is what is tested, and it converges fast
+        fitted = SentenceClassifier(1.0, vector_weight).fit(
+            texts[:100], tokens[:100], labels[:100], vectors[:100]
+        )
         exported = fitted.export()
         assert exported.classes == fitted.classes
         np.testing.assert_allclose(
-            exported.probabilities(texts[200:], tokens[200:], vectors[200:]),
-            fitted.probabilities(texts[200:], tokens[200:], vectors[200:]),
+            exported.probabilities(texts[100:], tokens[100:], vectors[100:]),
+            fitted.probabilities(texts[100:], tokens[100:], vectors[100:]),
             atol=1e-9,
         )
 
