@@ -14,7 +14,10 @@ the trigger's form:
 - Arabic noun (a masdar, a noun with the article): the noun in construct after it is the victim of
   a killing, an arrest, an abduction ("مقتل 15 شخصا"), else the actor ("هجوم داعش"); the actor
   not written there is the clause's subject, its first person or organisation;
-- English: the subject before the verb, the object after it.
+- English: the subject before the verb (a verb in -ed or a light verb, "staged", "began", ends
+  it; before a noun trigger, "mass demonstrations", the word right before is a modifier), the
+  object right after it (behind "a", "the" or a number, not a preposition); a passive agent ("by
+  X") is the source. Time words (Monday, last week) and lone determiners are no phrase.
 The target is then the phrase a target preposition opens (على، ضد، استهدف, on, against), else the
 next phrase that is not prepositional (بإسناد، للشرطة).
 """
@@ -65,11 +68,27 @@ _EN_STOP = frozenset((
     "into", "over", "under", "since", "as", "that", "which", "who", "whom", "whose", "when", "while",
     "where", "but", "and", "or", "was", "were", "is", "are", "has", "have", "had", "been", "be", "being",
     "will", "would", "could", "should", "may", "might", "said", "says", "say", "also", "not",
-    "yesterday", "today",
+    "yesterday", "today", "tonight",
+    # time words: "on Monday", "late last month", "a 24-hour strike" name no actor
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+    "march", "april", "june", "july", "august", "september", "october", "november", "december",
+    "day", "days", "week", "weeks", "weekend", "month", "months", "year", "years", "hour", "hours",
+    "night", "morning", "afternoon", "evening", "last", "next", "ago", "late", "early", "earlier",
+    "later",
 ))
+# Verbs that carry a nominal event ("staged mass demonstrations", "began a hunger strike"): they end
+# the subject's phrase and belong to no actor.
+_EN_LIGHT_VERBS = frozenset(
+    f"{stem}{ending}" for stem in (
+        "stage", "start", "launch", "continu", "organiz", "organis", "conduct", "mount", "join", "call",
+    ) for ending in ("", "e", "s", "es", "ed", "ing")
+) | {"began", "begun", "begin", "begins", "beginning", "held", "hold", "holds", "holding", "carried",
+     "carry", "carrying", "went", "go", "goes", "going"}
 # fmt: on
 _COUNTS = frozenset(map(key, number_words()))
 _EN_DETERMINERS = {"the", "a", "an", "some", "its", "their", "his", "her"}
+# What an English actor and a coded one are not compared by (newsworker eval events)
+EN_FUNCTION_WORDS = _EN_STOP | _EN_DETERMINERS | {"of"}
 _EN_PASSIVE = {"was", "were", "been", "being", "is", "are", "be"}
 _EN_TARGET_MARKS = {"on", "against", "at", "targeting"}
 _ACTOR_PEOPLE = {"PER", "ORG"}
@@ -284,11 +303,19 @@ def _english(words: list[str], first: int, last: int, clause: int, phrases: list
         else:
             verb_object = [p for p in after if p[0] > last]
         return source, target or _without_determiners(words, verb_object[0] if verb_object else None)
+    if _form(words[first], "en") == "noun" and before and before[-1][1] == first and len(before) > 1:
+        before = before[:-1]  # "mass demonstrations", "a bomb attack": a modifier, not the subject
     subject = before[-1] if before and before[-1][1] >= first - 3 else None
     agent = next((p for p in after if p[0] - last <= 2 and words[p[0] - 1].lower() == "by"), None)
     if agent or (first > 0 and words[first - 1].lower() in _EN_PASSIVE):
         return agent, subject
-    return subject, target or (after[0] if after and after[0][0] <= last + 1 else None)
+    # the object follows the verb directly (or behind "a", "the", a number), never a preposition
+    direct = after[0] if after and all(_en_skippable(w) for w in words[last : after[0][0]]) else None
+    return subject, target or direct
+
+
+def _en_skippable(word: str) -> bool:
+    return word.lower() in _EN_DETERMINERS or _number(word)
 
 
 def _form(word: str, language: str) -> str:
@@ -416,15 +443,34 @@ def _phrases(
                 and not _number(tokens[j - 1].text)
             ):
                 break  # an object begins, unless it is the noun a number counts (12 شخصا)
+            if j > i and language == "en" and _en_verb(tokens, j):
+                break  # the subject ends where its verb begins ("Turks began", "students staged")
             j += 1
         if not has_entity:
             j = min(j, i + MAX_WORDS)
-        if language == "en":
-            while i < j - 1 and tokens[i].text.lower() in _EN_DETERMINERS:
+        if language == "en":  # no actor begins with "a", "staged", "wounded" (after its subject)
+            while i < j and (tokens[i].text.lower() in _EN_DETERMINERS or (i > 0 and _en_verb(tokens, i))):
                 i += 1
+            if i == j:
+                continue
         out.append((i, j))
         i = j
     return out
+
+
+def _en_verb(tokens: tuple[Token, ...], at: int) -> bool:
+    """A light verb, or a word in -ed after a content word ("Kurds demonstrated"; not "the
+    occupied West Bank", "an improvised device", "two wounded soldiers")."""
+    word, previous = tokens[at].text.lower(), tokens[at - 1].text.lower()
+    if word in _EN_LIGHT_VERBS:
+        return True
+    return (
+        word.endswith("ed")
+        and len(word) > 4
+        and previous not in _EN_DETERMINERS
+        and not _number(previous)
+        and any(ch.isalpha() for ch in previous)
+    )
 
 
 def _stop(word: str, language: str) -> bool:

@@ -51,6 +51,8 @@ class EventScores:
     actors: dict[tuple[str, str, str], tuple[float, float, int]]
     # what gives the English ACLED sub-type (the _acled lines' names) -> weighted F1
     acled: dict[str, float]
+    # (GSR group, role) -> (recall, precision, coded records) of the English actors
+    english_actors: dict[tuple[str, str], tuple[float, float, int]]
 
     def lines(self) -> str:
         return "\n".join(self.lines_)
@@ -152,7 +154,53 @@ def evaluate(data: Path, nested: bool = True) -> EventScores:
             f" ({n} sentences with an annotated {role})"
         )
     lines.extend(curve_lines)
-    return EventScores(lines, reliability, curve, actor_scores, acled)
+    english = english_actors(data)
+    lines.extend(
+        f"PLOVER GSR English actors, {group}, {role}, rules: recall {r:.3f}, precision {p:.3f} "
+        f"({n} records with a coded {role})"
+        for (group, role), (r, p, n) in english.items()
+    )
+    return EventScores(lines, reliability, curve, actor_scores, acled, english)
+
+
+def english_actors(data: Path) -> dict[tuple[str, str], tuple[float, float, int]]:
+    """The stage's English actors (the rules; every candidate, no threshold) against the PLOVER
+    GSR's coded actors: right when they share a content word (function words, as "a" or "on",
+    do not count). Recall over the records with a coded role, precision over the predicted ones;
+    ASSAULT and PROTEST records were read while writing the English rules ("dev"), the other
+    types were not ("held out")."""
+    import json
+
+    from workers.events.actors import EN_FUNCTION_WORDS
+    from workers.events.decisions import GSR_TYPES
+    from workers.pipeline import default_pipeline
+
+    def content(text: str) -> set[str]:
+        return {w.strip(".,;:'\"()").lower() for w in text.split()} - EN_FUNCTION_WORDS - {""}
+
+    pipeline = default_pipeline(min_event_confidence=0.0)
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # right, predicted, coded
+    gsr = json.loads((data / "plover-gsr-cameo" / "PLOVER_GSR_CAMEO.txt").read_text(encoding="utf-8"))
+    for item in gsr:
+        if not item.get("text"):
+            continue
+        plover = GSR_TYPES.get(item["event"], item["event"])
+        group = "dev (ASSAULT, PROTEST)" if plover in OEDA_TYPES else "held out (other types)"
+        record = pipeline.enrich({"id": item["id"], "text": item["text"]}).record
+        event = next((e for e in record["events"] if e["plover"]["type"] == plover), None)
+        for role in ("source", "target"):
+            coded = item.get(role) if isinstance(item.get(role), list) else []  # a few are a bare string
+            gold = [content(a["actorText"]) for a in coded if a.get("actorText")]
+            found = event["actors"][role] if event else None
+            cell = counts[(group, role)]
+            cell[2] += bool(gold)
+            if found:
+                cell[1] += 1
+                cell[0] += any(content(found["text"]) & span for span in gold)
+    return {
+        cell: (right / max(1, coded), right / max(1, predicted), coded)
+        for cell, (right, predicted, coded) in sorted(counts.items())
+    }
 
 
 def actors(data: Path) -> tuple[dict[tuple[str, str, str], tuple[float, float, int]], list[str]]:
