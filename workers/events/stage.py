@@ -40,7 +40,7 @@ class EventStage:
     ) -> None:
         """`learned=False`: the lexicon's candidates with their prior confidence, all of them
         (what the learned parts are trained on); `contextual=False`: the fast profile (no
-        fine-tuned e5 decisions)."""
+        fine-tuned e5 decisions, the ACLED sub-type from words alone)."""
         self.decisions = Decisions(min_confidence if learned else 0.0, learned, contextual)
         # the default reads the sentence's e5 vector too (weighted F1 0.658 -> 0.709, README "Events")
         self.acled = classifiers().get("en-acled-e5" if contextual else "en-acled") if learned else None
