@@ -135,8 +135,10 @@ def _splits(labels: list[Any], folds: int, seed: int) -> list[tuple[np.ndarray, 
 
 def _rows(values, rows: np.ndarray):
     """The given rows of a list or an array (None stays None)."""
-    if values is None or isinstance(values, np.ndarray):
-        return None if values is None else values[rows]
+    if values is None:
+        return None
+    if isinstance(values, np.ndarray):
+        return values[rows]
     return [values[i] for i in rows]
 
 

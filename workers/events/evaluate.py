@@ -171,6 +171,7 @@ def english_actors(data: Path) -> dict[tuple[str, str], tuple[float, float, int]
     types were not ("held out")."""
     import json
 
+    from workers.events.actor_choice import ROLES
     from workers.events.actors import EN_FUNCTION_WORDS
     from workers.events.decisions import GSR_TYPES
     from workers.pipeline import default_pipeline
@@ -188,7 +189,7 @@ def english_actors(data: Path) -> dict[tuple[str, str], tuple[float, float, int]
         group = "dev (ASSAULT, PROTEST)" if plover in OEDA_TYPES else "held out (other types)"
         record = pipeline.enrich({"id": item["id"], "text": item["text"]}).record
         event = next((e for e in record["events"] if e["plover"]["type"] == plover), None)
-        for role in ("source", "target"):
+        for role in ROLES:
             coded = item.get(role) if isinstance(item.get(role), list) else []  # a few are a bare string
             gold = [content(a["actorText"]) for a in coded if a.get("actorText")]
             found = event["actors"][role] if event else None
