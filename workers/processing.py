@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from workers.config import Settings
+from workers.encoders import use
 from workers.pipeline import Pipeline, default_pipeline
 from workers.records import (
     ENRICH_ERROR,
@@ -51,7 +52,9 @@ class Limits:
     event_decisions: str = Settings.event_decisions
 
     def pipeline(self) -> Pipeline:
-        """The process-wide pipeline these settings ask for (loaded once per process)."""
+        """The process-wide pipeline these settings ask for (loaded once per process), after the
+        stories' encoder, so that no record waits on loading either."""
+        use.pretrained()
         return default_pipeline(
             self.ner_backend, self.max_text_chars, self.min_event_confidence, self.event_decisions
         )

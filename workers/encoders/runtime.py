@@ -1,4 +1,5 @@
-"""The transformer layers of e5 (pretrained or fine-tuned) as an OpenVINO graph on the CPU.
+"""Encoders as OpenVINO graphs on the CPU: the transformer layers of e5 (pretrained or
+fine-tuned) here, USE's n-gram network in use.py.
 
 Built from the numpy weights, op by op: no ONNX export, no torch. OpenVINO runs it in bf16 where
 the CPU has bf16 instructions (its default there; pooled vectors at cosine 0.99999 of fp32) and in
@@ -24,16 +25,22 @@ CONFIG = {"INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": Fa
 def compile_layers(layers: list[dict], heads: int, eps: float) -> Run:
     """A callable running `layers` ({"q": (w [in, out], b), ..., "aln": (w, b), ...}, as e5.py
     holds them) over embedded input; compiled once (~1 s), then reused for every batch."""
+    infer = compile_graph(graph(layers, heads, eps), keep=layers)
+    return lambda x, mask: infer(x, mask.astype(np.float32))
+
+
+def compile_graph(model, keep: object) -> Callable[..., np.ndarray]:
+    """A callable running an OpenVINO model's first output on the given inputs, in order. `keep`:
+    what owns the arrays the graph's constants share (`shared`), referenced as long as the callable."""
     import openvino as ov
 
-    request = ov.Core().compile_model(graph(layers, heads, eps), "CPU", CONFIG).create_infer_request()
+    request = ov.Core().compile_model(model, "CPU", CONFIG).create_infer_request()
     lock = threading.Lock()  # one request: callers on several threads take turns
 
-    def run(x: np.ndarray, mask: np.ndarray, layers: list[dict] = layers) -> np.ndarray:
-        # `layers` stays referenced: the graph's weight constants share its memory, not copy it.
-        # The output buffer belongs to the request and is overwritten by the next batch.
+    def run(*inputs: np.ndarray, keep: object = keep) -> np.ndarray:
+        # The output buffer belongs to the request and is overwritten by the next call.
         with lock:
-            return request.infer({0: x, 1: mask.astype(np.float32)})[0].copy()
+            return request.infer(dict(enumerate(inputs)))[0].copy()
 
     return run
 
@@ -54,18 +61,20 @@ def graph(layers: list[dict], heads: int, eps: float):
     x = op.parameter([-1, -1, H], ov.Type.f32, name="x")
     mask = op.parameter([-1, -1], ov.Type.f32, name="mask")
     # padding gets -1e9 before the softmax: (mask - 1) * 1e9, shaped (B, 1, 1, L)
-    bias = op.unsqueeze(op.multiply(op.subtract(mask, _const(1.0)), _const(1e9)), _const([1, 2], np.int64))
-    heads_shape, flat_shape = _const([0, 0, heads, H // heads], np.int64), _const([0, 0, H], np.int64)
-    swap = _const([0, 2, 1, 3], np.int64)
-    scale = _const(1.0 / math.sqrt(H // heads))
+    bias = op.unsqueeze(
+        op.multiply(op.subtract(mask, constant(1.0)), constant(1e9)), constant([1, 2], np.int64)
+    )
+    heads_shape, flat_shape = constant([0, 0, heads, H // heads], np.int64), constant([0, 0, H], np.int64)
+    swap = constant([0, 2, 1, 3], np.int64)
+    scale = constant(1.0 / math.sqrt(H // heads))
 
     def linear(t, weights):
         w, b = weights
-        return op.add(op.matmul(t, _shared(w), False, False), _shared(b))
+        return op.add(op.matmul(t, shared(w), False, False), shared(b))
 
     def norm(t, weights):
-        normed = op.mvn(t, _const([-1], np.int64), True, eps, "inside_sqrt")
-        return op.add(op.multiply(normed, _shared(weights[0])), _shared(weights[1]))
+        normed = op.mvn(t, constant([-1], np.int64), True, eps, "inside_sqrt")
+        return op.add(op.multiply(normed, shared(weights[0])), shared(weights[1]))
 
     h = x
     for layer in layers:
@@ -78,13 +87,13 @@ def graph(layers: list[dict], heads: int, eps: float):
     return ov.Model([h], [x, mask], "e5-layers")
 
 
-def _const(value, dtype=np.float32):
+def constant(value, dtype=np.float32):
     import openvino.opset13 as op
 
     return op.constant(np.asarray(value, dtype))
 
 
-def _shared(weights: np.ndarray):
+def shared(weights: np.ndarray):
     """A constant over the caller's fp32 array, not a copy of it (85 MB less while compiling)."""
     import openvino.opset13 as op
 

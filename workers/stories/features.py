@@ -5,8 +5,8 @@ enrichment processes) so that the one place holding story state does only look-u
 - `minhash`: MinHash (rensa, Rust: 0.04 ms an article against datasketch's 0.3) of the article's
   word 3-shingles after normalisation: Arabic letters unified and diacritics dropped, case folded,
   every digit read as 0 (an update that changes a casualty count is still a copy).
-- `vector`: the static multilingual vector (workers/encoders/static.py) of the title and lead,
-  less its language's mean vector: texts of one language share a direction that is not meaning.
+- `vector`: the multilingual USE vector (workers/encoders/use.py, 1-2 ms) of the title and lead:
+  the one vector here that places a translation closer than the same language's other texts.
 - `signature`: the language-independent part: linked entity ids and PLOVER event types.
 """
 
@@ -21,8 +21,8 @@ import numpy as np
 import orjson
 import rensa
 
-from workers.encoders import static
-from workers.encoders.static import DIMENSIONS
+from workers.encoders import static, use
+from workers.encoders.use import DIMENSIONS
 from workers.entities.arabic import normalize
 
 NUM_PERM = 96
@@ -33,6 +33,7 @@ LEAD_CHARS = 400  # the lead: the text's first sentence, at most this long
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?؟])\s")
+VECTORS = "use-m3"  # written with each row kept in Kafka: rows of another vector are not compared
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Features:
     time: float  # event time, seconds since the epoch: published_at, else when it was enriched
     minhash: rensa.RMinHash
     shingles: int  # how many distinct shingles: Jaccard -> containment
-    vector: np.ndarray  # (256,) unit vector, int8-rounded (the form kept in Kafka)
+    vector: np.ndarray  # (512,) unit vector, int8-rounded (the form kept in Kafka); zeros: none
     signature: frozenset[str]
 
     def to_bytes(self, **extra: object) -> bytes:
@@ -54,6 +55,7 @@ class Features:
             "time": self.time,
             "shingles": self.shingles,
             "signature": sorted(self.signature),
+            "vectors": VECTORS,
             **extra,
         }
         peak = float(np.abs(self.vector).max()) or 1.0  # the vector is renormalised on reading
@@ -66,9 +68,14 @@ class Features:
         cut = data.index(b"\0")
         head = orjson.loads(data[:cut])
         body = data[cut + 1 :]
-        vector = _unit(np.frombuffer(body, np.int8, DIMENSIONS).astype(np.float32))
+        if head.pop("vectors", None) == VECTORS:
+            vector = _unit(np.frombuffer(body, np.int8, DIMENSIONS).astype(np.float32))
+            body = body[DIMENSIONS:]
+        else:  # kept before the stories used USE (the static vector's 256 bytes): its copies are
+            # still found, by the MinHash, but its vector is not comparable with today's
+            vector, body = np.zeros(DIMENSIONS, np.float32), body[static.DIMENSIONS :]
         minhash = rensa.RMinHash(NUM_PERM, SEED)
-        minhash.__setstate__(body[DIMENSIONS:])
+        minhash.__setstate__(body)
         f = cls(
             head.pop("id"),
             head.pop("language"),
@@ -116,12 +123,9 @@ def _seconds(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def features(record: dict[str, Any], vector: np.ndarray | None = None) -> Features:
-    """`vector`: the title and lead's static vector when the caller has encoded many at once."""
+def features(record: dict[str, Any]) -> Features:
     language = record["language"]["code"]
     items = shingles(f"{record.get('title') or ''}\n{(record.get('text') or '')[:SHINGLE_CHARS]}")
-    if vector is None:
-        vector = static.pretrained().encode([lead(record)])[0]
     signature = {f"{e['link']['kb']}:{e['link']['id']}" for e in record["entities"] if e.get("link")}
     signature |= {f"event:{e['plover']['type']}" for e in record["events"]}
     return Features(
@@ -130,13 +134,9 @@ def features(record: dict[str, Any], vector: np.ndarray | None = None) -> Featur
         event_time(record),
         minhash(items),
         len(items),
-        centred(vector, language),
+        use.pretrained().encode([lead(record)])[0],
         frozenset(signature),
     )
-
-
-def centred(vector: np.ndarray, language: str) -> np.ndarray:
-    return _unit(vector - static.pretrained().language_mean(language))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
