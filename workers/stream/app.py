@@ -37,6 +37,7 @@ from workers.processing import Limits, Outcome, letter
 from workers.records import ENRICH_ERROR, OUTPUT_TOO_LARGE, RecordError
 from workers.stories.features import Features
 from workers.stories.index import Assignment, StoryIndex, with_story
+from workers.stream.gaps import Offsets, holds_records
 from workers.stream.logs import quiet_repeats
 from workers.stream.offload import Item, Offload
 
@@ -123,7 +124,21 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
     stories: StoryIndex | None = None
     story_partition = faust.types.TP(settings.story_topic, 0)
     offload = Offload(settings.enrich_processes, limits)
+    raw_offsets, story_offsets = Offsets(), Offsets()  # what each agent was given (stream/gaps.py)
     health = Health()
+
+    async def refuse_skips(offsets: Offsets, events: list[EventT]) -> None:
+        """Exit before acknowledging records past offsets faust skipped; Kafka's own gaps pass."""
+        for jump in offsets.jumps(ev.message for ev in events):
+            try:
+                skipped = await asyncio.get_running_loop().run_in_executor(
+                    None, holds_records, settings, jump
+                )
+            except Exception as exc:  # no answer: the restart is the safe side
+                _exit_to_retry(exc)
+            if skipped:
+                _exit_to_retry(LookupError(f"records at {jump} were never delivered to the agent"))
+            log.debug("%s hold no records (transaction markers or compaction)", jump)
 
     def items(events: list[EventT]) -> list[Item]:
         return [(ev.message.value, _source(ev.message), ev.message.key) for ev in events]
@@ -188,6 +203,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
         async for events in stream.take_events(settings.batch_size, within=settings.batch_wait_s):
             for ev in events:  # take_events' own ack on the next turn must not commit them
                 ev.message.incref()
+            await refuse_skips(raw_offsets, events)
             metrics.CONSUMED.inc(len(events))
             try:
                 batch = items(events)
@@ -217,6 +233,8 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
         table died (its log repeats "No event received for active tp"); the stories partition
         then stalls. A restarted process recovers, so exit to be restarted, as for a refused output."""
         nonlocal watcher
+        raw_offsets.forget()
+        story_offsets.forget()
 
         async def watch(seconds: float) -> None:
             await asyncio.sleep(seconds)
@@ -241,6 +259,8 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
     @app.on_partitions_revoked.connect
     async def forget_stories(sender: faust.App, revoked: set, **kwargs: Any) -> None:
         nonlocal stories
+        raw_offsets.forget()
+        story_offsets.forget()
         if story_partition in revoked:  # another worker may write the table from now on
             stories = None
             report_window()
@@ -262,6 +282,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
                 continue
             for ev in events:
                 ev.message.incref()
+            await refuse_skips(story_offsets, events)
             try:
                 kept, assigned = [], []
                 for ev in events:
