@@ -51,11 +51,14 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator:
     """Start workers (each its own web port) on this test's settings; all stopped afterwards."""
     started: list[WorkerProcess] = []
 
-    def start(**changes) -> WorkerProcess:
+    def start(supervised: bool = False, **changes) -> WorkerProcess:
+        """`supervised`: restarted on exit 75, as docker-compose and Kubernetes do."""
         if started:  # the first serves on settings.web_port (Prometheus scrapes it), later ones elsewhere
             changes.setdefault("web_port", free_port())
         s = dataclasses.replace(settings, **changes)
         worker = WorkerProcess(s, tmp_path / f"worker-{len(started)}.log").start()
+        if supervised:
+            worker.supervise()
         started.append(worker)
         worker.wait_ready()
         return worker

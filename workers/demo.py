@@ -28,7 +28,7 @@ def run_demo(settings: Settings, seeds: Path, keep_running: bool) -> None:
     worker = WorkerProcess(settings, state / "demo-worker.log")
     try:
         click.echo(f"2/4 starting the worker (log {worker.log_path}) ...")
-        worker.start().wait_ready()
+        worker.start().supervise().wait_ready()
         click.echo(f"3/4 replaying {seeds}/ ...")
         ids = [key.decode() for key, _ in articles(expand_paths((str(seeds),)))]
         replay((str(seeds),), settings)

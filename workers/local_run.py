@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +31,9 @@ class WorkerProcess:
     log_path: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
+    supervised: bool = False
+    restarts: int = 0  # exits with 75 answered by `supervise`
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -47,11 +51,26 @@ class WorkerProcess:
             )
         return self
 
+    def supervise(self) -> WorkerProcess:
+        """Restart the worker whenever it exits with 75 (EX_TEMPFAIL: retry from the last commit),
+        as docker-compose's `restart: unless-stopped` and Kubernetes do."""
+
+        def watch() -> None:
+            while not self.stopping.wait(0.2):
+                if self.process is not None and self.process.poll() == 75:
+                    self.restarts += 1
+                    self.start()
+
+        self.supervised = True
+        threading.Thread(target=watch, daemon=True).start()
+        return self
+
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.process.returncode}; see {self.log_path}")
+            code = self.process.poll() if self.process is not None else None
+            if code is not None and not (self.supervised and code == 75):  # else restarted
+                raise RuntimeError(f"worker exited with {code}; see {self.log_path}")
             try:
                 with urllib.request.urlopen(self.url + "/readyz", timeout=2) as response:
                     if response.status == 200:
@@ -63,11 +82,13 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """SIGKILL: the crash the at-least-once guarantee must survive."""
+        self.stopping.set()
         if self.process is not None and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
     def stop(self, timeout: float = 30.0) -> None:
+        self.stopping.set()
         if self.process is None or self.process.poll() is not None:
             return
         os.kill(self.process.pid, signal.SIGTERM)

@@ -1,7 +1,9 @@
-"""Chaos on the real broker, bounded: three workers share six partitions of real articles mixed
+"""Chaos on the real broker, bounded: three workers share six partitions of 1,000 real articles mixed
 with every known poison pill; one worker is killed with -9, the broker restarts, a fourth worker
 joins. Every input id must end exactly once, as enriched or dead-lettered (a replay may repeat an
-output, never change it), no other worker may exit, and the group must drain."""
+output, never change it), no other worker may die, and the group must drain. Workers are supervised as
+in production: one that exits with 75 (faust skipped records after a rebalance, stream/gaps.py) is
+restarted from the last commit; a few such restarts are allowed, a crash loop is not."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from workers.replay import articles
 
 pytestmark = pytest.mark.kafka
 
-LOOPS = 10  # 2,000 real ANT articles (distinct ids per pass)
+LOOPS = 5  # 1,000 real ANT articles (distinct ids per pass)
 
 
 def lag(settings) -> int:
@@ -74,7 +76,7 @@ def test_chaos_every_id_ends_once_no_worker_dies_the_group_drains(kafka, setting
 
     def add_worker() -> WorkerProcess:
         s = dataclasses.replace(settings, web_port=free_port())
-        worker = WorkerProcess(s, tmp_path / f"worker-{len(workers)}.log").start()
+        worker = WorkerProcess(s, tmp_path / f"worker-{len(workers)}.log").start().supervise()
         workers.append(worker)
         return worker
 
@@ -98,7 +100,10 @@ def test_chaos_every_id_ends_once_no_worker_dies_the_group_drains(kafka, setting
         sender = threading.Thread(target=lambda: [send_raw(settings, b) for b in batches])
         sender.start()
 
-        time.sleep(8)
+        deadline = time.monotonic() + 90
+        while sum(w.metrics().get("newsworker_articles_enriched_total", 0) for w in workers) < 150:
+            assert time.monotonic() < deadline, "the workers made no progress"
+            time.sleep(0.2)
         workers[0].kill()  # kill -9 mid-stream
         kafka.stop()  # the broker goes away for a while, then comes back
         time.sleep(5)
@@ -113,8 +118,8 @@ def test_chaos_every_id_ends_once_no_worker_dies_the_group_drains(kafka, setting
         enriched = read_topic(settings, settings.enriched_topic, until=ids, timeout=60)
         letters = read_topic(settings, settings.dlq_topic, timeout=10)
         missing = [i for i in ids if i not in enriched and i not in letters]
-        exits = [w.process.poll() for w in workers]
-        assert not missing, f"{len(missing)} ids never came out, e.g. {missing[:5]}; worker exits {exits}"
+        exits = [(w.process.poll(), w.restarts) for w in workers]
+        assert not missing, f"{len(missing)} ids never came out, e.g. {missing[:5]}; exits {exits}"
         for article_id in ids:
             outputs = enriched.get(article_id, []) + letters.get(article_id, [])
             assert (article_id in enriched) != (article_id in letters), f"{article_id} went both ways"
@@ -127,9 +132,11 @@ def test_chaos_every_id_ends_once_no_worker_dies_the_group_drains(kafka, setting
                     if first.get(k) != again.get(k)
                 }
                 assert not changed, f"{article_id} changed on replay: {changed}"
-        assert [w.process.poll() for w in workers[1:]] == [None] * (len(workers) - 1), "a worker exited"
+        assert [w.process.poll() for w in workers[1:]] == [None] * (len(workers) - 1), "a worker died"
+        restarts = [w.restarts for w in workers]
+        assert max(restarts) <= 3, f"restarts per worker {restarts}: a crash loop"
         replays = sum(len(v) - 1 for v in enriched.values()) + sum(len(v) - 1 for v in letters.values())
-        print(f"chaos: {len(ids)} ids, {replays} replayed outputs, workers {len(workers)}")
+        print(f"chaos: {len(ids)} ids, {replays} replays, {len(workers)} workers, restarts {restarts}")
     finally:
         for worker in workers:
             worker.stop()

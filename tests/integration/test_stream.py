@@ -125,10 +125,10 @@ def test_kill_9_mid_replay_loses_nothing(settings, start_worker):
     worker = start_worker()
     enrichers = children(worker.process.pid)
     assert enrichers, "the enrichment runs in child processes"
-    ids = ids_of(ANT_SAMPLE, loops=10)
-    assert len(set(ids)) == 2000
+    ids = ids_of(ANT_SAMPLE, loops=5)
+    assert len(set(ids)) == 1000
     sender = threading.Thread(
-        target=replay, args=((str(ANT_SAMPLE),), settings), kwargs={"loops": 10, "rate": 800}
+        target=replay, args=((str(ANT_SAMPLE),), settings), kwargs={"loops": 5, "rate": 800}
     )
     sender.start()
     deadline = time.monotonic() + 60
@@ -137,13 +137,15 @@ def test_kill_9_mid_replay_loses_nothing(settings, start_worker):
         time.sleep(0.1)
     worker.kill()
     sender.join()
-    assert _enriched_count(settings) < 2000, "the kill came too late to test anything"
+    assert _enriched_count(settings) < 1000, "the kill came too late to test anything"
     time.sleep(3)
     assert not any(_alive(pid) for pid in enrichers), "enrichment processes outlived the worker"
-    start_worker()
+    # Supervised, as in production: faust may skip records right after the restart (stream/gaps.py);
+    # the worker then exits with 75 and is restarted from the last commit.
+    restarted = start_worker(supervised=True)
     received = read_topic(settings, settings.enriched_topic, until=ids, timeout=240)
     missing = set(ids) - set(received)
-    assert not missing, f"{len(missing)} of 2000 ids lost after kill -9"
+    assert not missing, f"{len(missing)} of 1000 ids lost after kill -9 ({restarted.restarts} restarts)"
 
 
 def test_replay_names_file_and_line_of_malformed_input(settings, tmp_path):
