@@ -150,6 +150,7 @@ def test_every_alert_has_promtool_cases():
         "NewsworkerDeadLetterRatioHigh",
         "NewsworkerLatencyHigh",
         "NewsworkerNoOutput",
+        "NewsworkerRestarting",
     }
     tests = yaml.safe_load((DEPLOY / "prometheus" / "rules.test.yml").read_text())["tests"]
     for alert in alerts:
