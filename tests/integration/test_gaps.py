@@ -1,6 +1,7 @@
-"""The guard against records faust skips (workers/stream/gaps.py): forward jumps in an agent's
-offsets, and, on the real broker, skipped offsets that hold records told from Kafka's own gaps (a
-transaction's commit marker) and from records the group has committed past."""
+"""The recovery that keeps faust from skipping records (workers/stream/recovery.py) and the guard
+against any it still skips (workers/stream/gaps.py): forward jumps in an agent's offsets, and, on
+the real broker, skipped offsets that hold records told from Kafka's own gaps (a transaction's
+commit marker) and from records the group has committed past."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from kafka.structs import OffsetAndMetadata
 
 from workers.kafka_client import client_config
 from workers.stream.gaps import Jump, Offsets, holds_records
+from workers.stream.recovery import SeekFirstRecovery
 
 
 def message(partition: int, offset: int) -> SimpleNamespace:
@@ -26,6 +28,12 @@ def test_only_forward_jumps_within_a_partition_are_reported():
     assert jumps == [Jump("raw", 0, 7, 10)]
     offsets.forget()  # a rebalance: the partition may resume where another worker committed
     assert offsets.jumps([message(0, 50)]) == []
+
+
+def test_the_worker_seeks_its_stream_partitions_before_they_resume(settings):
+    from workers.stream.app import build_app
+
+    assert isinstance(build_app(settings).tables.recovery, SeekFirstRecovery)
 
 
 @pytest.mark.kafka

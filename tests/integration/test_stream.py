@@ -140,8 +140,8 @@ def test_kill_9_mid_replay_loses_nothing(settings, start_worker):
     assert _enriched_count(settings) < 1000, "the kill came too late to test anything"
     time.sleep(3)
     assert not any(_alive(pid) for pid in enrichers), "enrichment processes outlived the worker"
-    # Supervised, as in production: faust may skip records right after the restart (stream/gaps.py);
-    # the worker then exits with 75 and is restarted from the last commit.
+    # Supervised, as in production: should faust skip records after the restart despite
+    # stream/recovery.py, the guard (stream/gaps.py) exits with 75 and the restart replays them.
     restarted = start_worker(supervised=True)
     received = read_topic(settings, settings.enriched_topic, until=ids, timeout=240)
     missing = set(ids) - set(received)

@@ -40,6 +40,7 @@ from workers.stories.index import Assignment, StoryIndex, with_story
 from workers.stream.gaps import Offsets, holds_records
 from workers.stream.logs import quiet_repeats
 from workers.stream.offload import Item, Offload
+from workers.stream.recovery import SeekFirstTableManager
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
         consumer_auto_offset_reset="earliest",
+        TableManager=SeekFirstTableManager,  # stream/recovery.py: no records skipped after recovery
         producer_acks=-1,
         producer_max_request_size=MAX_MESSAGE_BYTES + 64 * 1024,
         topic_partitions=settings.partitions,

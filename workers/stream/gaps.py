@@ -4,11 +4,12 @@ faust's fetch loop treats a jump in one partition's offsets as a gap and commits
 around a worker's start or a rebalance it can hand an agent offsets with holes (faust issues #216
 and #596: races around recovery's seek to the committed offsets). Here, after a kill -9 and a
 restart with a backlog, that happened in about half of the runs, and once three records were lost
-for good. A jump can also be harmless: transaction markers and compaction leave offsets without
-records, and records below the group's commit were done before. So on a forward jump an agent asks
-the broker, with a consumer of its own, whether the skipped offsets at or past the group's commit
-hold records; if they do, the worker exits (75) before acknowledging anything past the jump, and
-its restart replays from the last commit.
+for good (recovery.py now seeks before the partitions resume: none since, in the same test). A
+jump can also be harmless: transaction markers and compaction leave offsets without records, and
+records below the group's commit were done before. So on a forward jump an agent asks the broker,
+with a consumer of its own, whether the skipped offsets at or past the group's commit hold
+records; if they do, the worker exits (75) before acknowledging anything past the jump, and its
+restart replays from the last commit.
 """
 
 from __future__ import annotations
