@@ -54,8 +54,7 @@ def test_skipped_records_are_told_from_a_transaction_marker_and_from_records_don
     assert holds_records(settings, Jump(topic, 0, 1, 3))
     assert not holds_records(settings, Jump(topic, 0, 2, 3))  # the first commit marker
 
-    # A restarted worker is handed records from the partition's start before faust's seek to the
-    # group's commit: what lies below the commit was done before, no loss.
+    # Offsets below the group's commit were done before (by this worker or another): no loss.
     consumer = KafkaConsumer(**client_config(settings), group_id=settings.group_id)
     consumer.commit({TopicPartition(topic, 0): OffsetAndMetadata(3, "", -1)})
     consumer.close()

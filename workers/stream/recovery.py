@@ -18,7 +18,8 @@ class SeekFirstRecovery(Recovery):
     async def on_recovery_completed(self, generation_id: int = 0) -> None:
         consumer = self.app.consumer
         if self.app.consumer_generation_id == generation_id and consumer.assignment():
-            # The partitions are still paused here: nothing is fetched before the seek.
+            # The partitions are still paused here: nothing is fetched before the seek. faust seeks
+            # once more after resuming them, to the same offsets (one more offset fetch a rebalance).
             self.log.info("Seek stream partitions to committed offsets before they resume.")
             await self._wait(consumer.perform_seek(), timeout=self.app.conf.broker_request_timeout)
         await super().on_recovery_completed(generation_id)
