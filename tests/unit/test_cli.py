@@ -1,4 +1,6 @@
 import gzip
+import subprocess
+import sys
 
 import orjson
 from click.testing import CliRunner
@@ -99,3 +101,18 @@ def test_an_unknown_event_decisions_profile_is_refused_before_any_work():
         main, ["enrich", "--event-decisions", "fast"], input='{"id": "x", "text": "x"}\n'
     )
     assert result.exit_code == 2 and "neither contextual nor static" in result.output
+
+
+def test_loading_the_models_is_not_charged_to_the_first_records_budget():
+    # A fresh process loads the models (~5 s, more on a busy machine) on its first record; with a
+    # 1 s budget per record that load once dead-lettered the seed as enrich_timeout.
+    seed = SEEDS / "000_d82f3b9495a6aa15.txt"
+    result = subprocess.run(
+        [sys.executable, "-m", "workers", "enrich", "--enrich-timeout-s", "1", str(seed)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "enriched 1, dead-lettered 0" in result.stderr
+    assert orjson.loads(result.stdout)["events"]

@@ -378,9 +378,12 @@ def test_seed_actors_read_as_a_user_expects(seed):
         "وحدات من الجيش السوري",
         "9 قرى وتلال حاكمة",
     )
-    [note, *_] = [e for e in seed["events"] if e["trigger"]["text"] == "مذكرة احتجاج"]
-    assert note["plover"]["type"] == "ACCUSE"
-    assert _names(note) == ("Russian Ministry of Foreign Affairs", "United States")
+    notes = [e for e in seed["events"] if e["trigger"]["text"] == "مذكرة احتجاج"]
+    assert len(notes) == 2 and all(note["plover"]["type"] == "ACCUSE" for note in notes)
+    assert _names(notes[0]) == ("Russian Ministry of Foreign Affairs", "United States")
+    # the second telling is passive, تم استدعاء "غودفري": the chargé d'affaires is summoned, the
+    # ministry protests
+    assert notes[1]["actors"]["source"]["link"]["name_en"] == "Russian Ministry of Foreign Affairs"
 
 
 @pytest.mark.parametrize(

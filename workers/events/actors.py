@@ -13,7 +13,8 @@ the trigger's form:
   ("ندعو واشنطن") has only an object;
 - Arabic noun (a masdar, a noun with the article): the noun in construct after it is the victim of
   a killing, an arrest, an abduction ("مقتل 15 شخصا"), else the actor ("هجوم داعش"); the actor
-  not written there is the clause's subject, its first person or organisation;
+  not written there is the clause's subject, its first person or organisation, unless a passive
+  verbal noun acts on it (تم استدعاء "غودفري": he is summoned, not the one who protests);
 - English: the subject before the verb (a verb in -ed or a light verb, "staged", "began", ends
   it; before a noun trigger, "mass demonstrations", the word right before is a modifier), the
   object right after it (behind "a", "the" or a number, not a preposition); a passive agent ("by
@@ -63,6 +64,8 @@ _AR_PATIENT = tuple(map(key, (
 )))
 _AR_TARGET_MARKS = frozenset(map(key, ("على", "علي", "ضد", "استهدف", "استهدفت", "لاستهداف")))
 _AR_AGENT_MARKS = ((key("على"), key("يد")), (key("من"), key("قبل")))
+# A passive with a verbal noun: تم استدعاء X (X was summoned). X is acted on, never the subject.
+_AR_PASSIVE_AUX = frozenset(map(key, ("تم", "يتم", "سيتم", "وتم", "جرى", "يجري", "وجرى")))
 _EN_STOP = frozenset((
     "in", "on", "at", "from", "to", "with", "by", "for", "after", "before", "during", "near", "against",
     "into", "over", "under", "since", "as", "that", "which", "who", "whom", "whose", "when", "while",
@@ -269,10 +272,10 @@ def _arabic(words: list[str], first: int, last: int, clause: int, phrases: list[
     if form == "noun":
         genitive = adjacent_after if adjacent_after and adjacent_after != target else None
         if genitive and stem.startswith(_AR_PATIENT):
-            return _subject(before, covers), genitive
+            return _subject(words, before, covers), genitive
         if genitive and not (_holds(genitive, covers) or _form(words[genitive[0]], "ar") == "actor"):
             genitive = None  # هجوم انتحاري بحزام ناسف: no actor named in construct
-        return genitive or _subject(before, covers), target
+        return genitive or _subject(words, before, covers), target
     if stem.startswith("ن") and len(stem) > 3:  # first person: ندعو واشنطن
         return None, target or adjacent_after
     if adjacent_before and _opens_object(words[adjacent_before[0]], counted=True):
@@ -383,13 +386,27 @@ def _object(words: list[str], after: list[Phrase], subject: Phrase | None, cover
     return None
 
 
-def _subject(before: list[Phrase], covers: dict) -> Phrase | None:
-    """The clause's subject: its first person or organisation (without the verb before it)."""
+def _subject(words: list[str], before: list[Phrase], covers: dict) -> Phrase | None:
+    """The clause's subject: its first person or organisation (without the verb before it) that
+    is not the patient of a passive verbal noun."""
     for p in before:
-        people = [i for i, (_, kind) in covers.items() if p[0] <= i < p[1] and kind in _ACTOR_PEOPLE]
+        people = [
+            i
+            for i, (_, kind) in covers.items()
+            if p[0] <= i < p[1] and kind in _ACTOR_PEOPLE and not _passive_patient(words, i)
+        ]
         if people:
             return min(people), p[1]
     return None
+
+
+def _passive_patient(words: list[str], at: int) -> bool:
+    """Whether the word at `at` is the noun in construct of a passive verbal noun: تم استدعاء
+    "غودفري" (quotes between them are skipped)."""
+    j = at - 1
+    while j >= 0 and not any(ch.isalnum() for ch in words[j]):
+        j -= 1
+    return j >= 1 and key(words[j - 1]) in _AR_PASSIVE_AUX
 
 
 def _holds(phrase: Phrase, covers: dict, kinds: set[str] | None = _ACTOR_PEOPLE) -> bool:
