@@ -12,8 +12,9 @@ when `duplicate_of` names its original, a negative when it names nothing.
 Across languages. UDHR paragraphs of the articles with as many paragraphs in each of three
 languages enter as articles (title empty), paragraph by paragraph; a pair of paragraphs shares a
 story in truth when they are translations of each other. Precision and recall over pairs.
-ACROSS_LANGUAGES is chosen on three triples of other languages; Arabic, English and French are
-scored with it.
+ACROSS_LANGUAGES is chosen on three triples of other languages (the threshold whose pooled
+precision and recall clear the issue's targets, 0.90 and 0.70, by the widest margin); Arabic,
+English and French are scored with it.
 """
 
 from __future__ import annotations
@@ -147,7 +148,8 @@ def near_duplicates(data: Path) -> tuple[Scores, int, int]:
 
 DEV_LANGUAGES = (("deu_1996", "spa", "rus"), ("ita", "pol", "tur"), ("nld", "por_PT", "jpn"))
 SCORED_LANGUAGES = ("arb", "eng", "fra")
-GRID = tuple(round(0.55 + 0.01 * i, 2) for i in range(16))  # ACROSS_LANGUAGES candidates
+GRID = tuple(round(0.40 + 0.01 * i, 2) for i in range(31))  # ACROSS_LANGUAGES candidates
+TARGET_PRECISION, TARGET_RECALL = 0.90, 0.70
 
 
 def udhr_features(data: Path, languages: tuple[str, ...]) -> list[tuple[int, Features]]:
@@ -182,17 +184,18 @@ def pairs(paragraphs: list[tuple[int, Features]], across: float = ACROSS_LANGUAG
 
 
 def across_languages(data: Path) -> list[str]:
-    """ACROSS_LANGUAGES as chosen on the other languages' paragraphs (pooled, the best F1 at
-    precision >= 0.90), and the index's pairs on the scored ar/en/fr, which never took part."""
+    """ACROSS_LANGUAGES as chosen on the other languages' paragraphs (pooled: the widest margin
+    min(P - 0.90, R - 0.70)), and the index's pairs on the scored ar/en/fr, which never took part."""
     dev = [udhr_features(data, languages) for languages in DEV_LANGUAGES]
     curve, best = [], None
     for t in GRID:
         right, claimed, true = np.sum([pairs(p, t) for p in dev], axis=0)
         at = Scores.of(int(right), int(claimed), int(true))
         curve.append(f"{t:.2f}: P {at.precision:.2f} R {at.recall:.2f}")
-        if at.precision >= 0.9 and (best is None or at.f1 > best[1]):
-            best = (t, at.f1)
-    chosen = f"{best[0]:.2f}" if best else "none"
+        margin = min(at.precision - TARGET_PRECISION, at.recall - TARGET_RECALL)
+        if best is None or margin > best[1]:
+            best = (t, margin)
+    chosen = f"{best[0]:.2f}"
     scored = Scores.of(*pairs(udhr_features(data, SCORED_LANGUAGES)))
     return [
         f"same story across languages, dev (UDHR {', '.join('/'.join(d) for d in DEV_LANGUAGES)} paragraphs,"
