@@ -399,8 +399,23 @@ def test_seed_actors_read_as_a_user_expects(seed):
         ("وندعو واشنطن إلى الكف عن انتهاك القانون الدولي.", None, "واشنطن"),  # first person
         ("The convoy was attacked by militants near Kandahar.", "militants", "convoy"),
         ("Gunmen attacked a police station in Kabul.", "Gunmen", "police station"),
+        (
+            "Police in Nairobi fired tear gas at hundreds of protesters demanding his resignation.",
+            "Police",
+            "hundreds of protesters",
+        ),  # the subject's place is no subject; a participle ends the object
+        ("Soldiers from the 3rd brigade attacked rebel positions near Goma.", "Soldiers", "rebel positions"),
     ],
-    ids=["passive-agent", "actor-noun", "subject-first", "first-person", "en-passive", "en-actor-noun"],
+    ids=[
+        "passive-agent",
+        "actor-noun",
+        "subject-first",
+        "first-person",
+        "en-passive",
+        "en-actor-noun",
+        "en-subject-before-its-place",
+        "en-subject-before-its-unit",
+    ],
 )
 def test_actors_are_phrases_of_the_text(text, source, target):
     record = default_pipeline(min_event_confidence=0.0).enrich({"id": "t", "text": text}).record

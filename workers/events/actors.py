@@ -16,6 +16,8 @@ the trigger's form:
   not written there is the clause's subject, its first person or organisation, unless a passive
   verbal noun acts on it (تم استدعاء "غودفري": he is summoned, not the one who protests);
 - English: the subject before the verb (a verb in -ed or a light verb, "staged", "began", ends
+  it, as a participle after a plural noun does, "protesters demanding"; the phrase a preposition
+  opens, "Police in Nairobi", "Soldiers from the brigade", leaves the subject to the phrase before
   it; before a noun trigger, "mass demonstrations", the word right before is a modifier), the
   object right after it (behind "a", "the" or a number, not a preposition); a passive agent ("by
   X") is the source. Time words (Monday, last week) and lone determiners are no phrase.
@@ -93,6 +95,7 @@ _EN_DETERMINERS = {"the", "a", "an", "some", "its", "their", "his", "her"}
 # What an English actor and a coded one are not compared by (newsworker eval events)
 EN_FUNCTION_WORDS = _EN_STOP | _EN_DETERMINERS | {"of"}
 _EN_PASSIVE = {"was", "were", "been", "being", "is", "are", "be"}
+_EN_PREPOSITIONS = {"in", "on", "at", "from", "near", "of", "outside", "inside", "across"}
 _EN_TARGET_MARKS = {"on", "against", "at", "targeting"}
 _ACTOR_PEOPLE = {"PER", "ORG"}
 
@@ -309,6 +312,16 @@ def _english(words: list[str], first: int, last: int, clause: int, phrases: list
     if _form(words[first], "en") == "noun" and before and before[-1][1] == first and len(before) > 1:
         before = before[:-1]  # "mass demonstrations", "a bomb attack": a modifier, not the subject
     subject = before[-1] if before and before[-1][1] >= first - 3 else None
+    while subject:  # "Police in Nairobi fired", "Soldiers from the brigade": the head comes first
+        at = subject[0] - 1
+        while at > 0 and words[at].lower() in _EN_DETERMINERS:
+            at -= 1
+        head = (
+            next((p for p in before if p[1] == at), None) if words[at].lower() in _EN_PREPOSITIONS else None
+        )
+        if head is None:
+            break
+        subject = head
     agent = next((p for p in after if p[0] - last <= 2 and words[p[0] - 1].lower() == "by"), None)
     if agent or (first > 0 and words[first - 1].lower() in _EN_PASSIVE):
         return agent, subject
@@ -481,6 +494,8 @@ def _en_verb(tokens: tuple[Token, ...], at: int) -> bool:
     word, previous = tokens[at].text.lower(), tokens[at - 1].text.lower()
     if word in _EN_LIGHT_VERBS:
         return True
+    if word.endswith("ing") and len(word) > 5 and len(previous) > 3 and previous.endswith("s"):
+        return previous.isalpha() and previous not in _EN_STOP  # "protesters demanding the ..."
     return (
         word.endswith("ed")
         and len(word) > 4

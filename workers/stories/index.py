@@ -105,6 +105,7 @@ class StoryIndex:
         self._row_count = np.zeros(0, np.float32)  # row -> its articles in the window
         self._row_language = np.zeros(0, np.int32)  # row -> its language's code (-1: a free row)
         self._centring: Centring | None = None  # sized by the first vector
+        self._restoring = False  # the means are refreshed once, after the whole window is in
         self._key_row: dict[tuple[str, str], int] = {}
         self._free_rows: list[int] = []
 
@@ -182,7 +183,8 @@ class StoryIndex:
         story.signature.update(f.signature)
         self._move(self._key_row[key], f.vector.astype(np.float32), 1)
         self._centring.counted(f.language, f.vector, 1)
-        self._centring.refresh_if_due(self._matrix[: len(self._row_key)], len(self.entries))
+        if not self._restoring:
+            self._centring.refresh_if_due(self._matrix[: len(self._row_key)], len(self.entries))
 
     def entry(self, article_id: str) -> bytes:
         """An article's features and assignment as kept in Kafka (the stream's story table)."""
@@ -197,6 +199,7 @@ class StoryIndex:
         """The index of a window kept in Kafka (the keys and values of `assign`'s changes), after a
         restart or a rebalance."""
         index = cls(window_s)
+        index._restoring = True
         rows = []
         for key, data in kept:
             if key.startswith(ANSWER):
@@ -206,6 +209,7 @@ class StoryIndex:
         for f, extra in sorted(rows, key=lambda row: row[0].time):
             index.add(f, Assignment(**extra))
         index.evict()
+        index._restoring = False
         if index._centring is not None:
             index._centring.refresh(index._matrix[: len(index._row_key)])
         return index
