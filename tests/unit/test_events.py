@@ -437,6 +437,13 @@ def test_protesters_clashing_with_police_are_a_riot_not_an_armed_clash():
     assert [q["text"] for q in event["quantities"]] == ["two people"]
 
 
+def test_a_counted_noun_takes_no_suffixed_word_as_its_adjective():
+    text = "أسفرت الغارة عن مقتل 12 شخصا بينهم أطفال، ولقي ثلاثة جنود مصرعهم في الهجوم."
+    record = default_pipeline(min_event_confidence=0.0).enrich({"id": "t", "text": text}).record
+    counted = {q["text"] for e in record["events"] for q in e["quantities"]}
+    assert counted == {"12 شخصا", "ثلاثة جنود"}
+
+
 def test_quantities_are_never_durations_or_dates():
     text = "دمر سلاح الجو 9 وحدات مدرعة خلال الـ48 ساعة الماضية في 31 مارس 2017."
     record = default_pipeline(min_event_confidence=0.0).enrich({"id": "t", "text": text}).record

@@ -25,7 +25,11 @@ _FUNCTION_WORD = (
     r"were|was|are|is|have|has|had|been|will|would)\b"
 )
 _APPROXIMATELY = r"(?:(?:أكثر من|اكثر من|نحو|حوالي|more than|at least|about)\s+)?"
-_QUANTITY = re.compile(rf"{_APPROXIMATELY}({_NUMBER})\s+(\w+(?:\s+(?!{_FUNCTION_WORD})\w+)?)", re.I)
+# An adjective takes no pronoun suffix: "12 شخصا بينهم", "ثلاثة جنود مصرعهم" count 12 people, three soldiers.
+_SUFFIXED = r"(?:\w{2,}(?:هم|هما|هن)|لهم)(?!\w)"
+_QUANTITY = re.compile(
+    rf"{_APPROXIMATELY}({_NUMBER})\s+(\w+(?:\s+(?!{_FUNCTION_WORD}|{_SUFFIXED})\w+)?)", re.I
+)
 # Fatalities: a number right after a killing word ("قتلت ... ستة متشددين", "killed at least 5"),
 # or right before one ("أربعة من حراس الأمن قتلوا", "7 people were killed"), never a number of
 # years, distance or a date; "مقتل شخص" / "مقتل شخصين" state one and two without a digit.
