@@ -29,6 +29,7 @@ class Result:
     count: int
     seconds: float
     latencies: list[float]
+    stories_s: float = 0.0  # of `seconds`, what the story features took (offline runs)
 
     @property
     def rate(self) -> float:
@@ -39,9 +40,16 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
     def line(self, name: str) -> str:
+        stories = (
+            f"; story features {1000 * self.stories_s / self.count:.1f} ms an article,"
+            f" {100 * self.stories_s / self.seconds:.0f}% of the time"
+            if self.stories_s and self.count
+            else ""
+        )
         return (
             f"{name}: {self.count} articles in {self.seconds:.2f}s = {self.rate:,.0f} articles/s; "
             f"latency p50 {self.percentile(0.5) * 1000:.1f} ms, p99 {self.percentile(0.99) * 1000:.1f} ms"
+            + stories
         )
 
 
@@ -50,12 +58,14 @@ def bench_offline(path: Path, limits: Limits | None = None, pipeline: Pipeline |
     items = list(read_inputs(path))
     process(items[0].payload, items[0].source, limits, pipeline=pipeline)  # load models outside the clock
     latencies = []
+    stories = 0.0
     started = time.perf_counter()
     for item in items:
         t0 = time.perf_counter()
-        process(item.payload, item.source, limits, pipeline=pipeline)
+        outcome = process(item.payload, item.source, limits, pipeline=pipeline)
         latencies.append(time.perf_counter() - t0)
-    return Result(len(items), time.perf_counter() - started, latencies)
+        stories += outcome.stage_seconds.get("stories", 0.0)
+    return Result(len(items), time.perf_counter() - started, latencies, stories)
 
 
 def lexicon_only_pipeline() -> Pipeline:
