@@ -312,7 +312,7 @@ def _english(words: list[str], first: int, last: int, clause: int, phrases: list
     if _form(words[first], "en") == "noun" and before and before[-1][1] == first and len(before) > 1:
         before = before[:-1]  # "mass demonstrations", "a bomb attack": a modifier, not the subject
     subject = before[-1] if before and before[-1][1] >= first - 3 else None
-    while subject:  # "Police in Nairobi fired", "Soldiers from the brigade": the head comes first
+    while subject and subject[0] > 0:  # "Police in Nairobi fired", "Soldiers from the brigade"
         at = subject[0] - 1
         while at > 0 and words[at].lower() in _EN_DETERMINERS:
             at -= 1
@@ -489,8 +489,9 @@ def _phrases(
 
 
 def _en_verb(tokens: tuple[Token, ...], at: int) -> bool:
-    """A light verb, or a word in -ed after a content word ("Kurds demonstrated"; not "the
-    occupied West Bank", "an improvised device", "two wounded soldiers")."""
+    """A light verb, a word in -ing after a plural noun ("protesters demanding"), or a word in -ed
+    after a content word ("Kurds demonstrated"; not "the occupied West Bank", "an improvised
+    device", "two wounded soldiers")."""
     word, previous = tokens[at].text.lower(), tokens[at - 1].text.lower()
     if word in _EN_LIGHT_VERBS:
         return True
