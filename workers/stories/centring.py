@@ -12,14 +12,12 @@ their count c. For an article a of language A and a row of language B, with mean
 (S - c m_B).(a - m_A) = S.a - S.m_A - c m_B.a + c m_B.m_A and |S - c m_B|^2 = |S|^2 - 2c S.m_B +
 c^2 |m_B|^2. S.a is the product the index computes anyway; S.m for every row and language is kept
 here (`dots`), updated as rows change, so an article still costs one pass over the rows. The
-means used are refreshed from the window's sums every few additions (at most 256; every one
-while the window is small), and after a restore, not on each article: recomputing every row's
-products with them is a pass over all rows.
+means used are refreshed from the rows themselves (a language's sum is the sum of its rows) every
+few additions (at most 256; every one while the window is small), and after a restore, not on
+each article: recomputing them and every row's products with them is a pass over all rows.
 """
 
 from __future__ import annotations
-
-from collections import Counter
 
 import numpy as np
 
@@ -33,8 +31,6 @@ class Centring:
     def __init__(self, dimensions: int) -> None:
         self.dimensions = dimensions
         self.codes: dict[str, int] = {}  # language -> code, in order of appearance
-        self.sums: dict[str, np.ndarray] = {}  # language -> sum of the window's vectors (float64)
-        self.counts: Counter = Counter()  # language -> articles in the window
         # the means in use, one row per code they cover, then a row of zeros: a language that
         # came since the last refresh, and free rows, are not centred
         self.means = np.zeros((1, dimensions), np.float32)
@@ -56,25 +52,20 @@ class Centring:
     def freed(self, row: int) -> None:
         self.dots[row] = 0.0
 
-    def counted(self, language: str, vector: np.ndarray, sign: int) -> None:
-        """An article of `language` entered (sign 1) or left (-1) the window."""
-        total = self.sums.setdefault(language, np.zeros(self.dimensions, np.float64))
-        total += sign * vector.astype(np.float64)
-        self.counts[language] += sign
-        if self.counts[language] == 0:  # exactly zero again, not float residue
-            del self.sums[language], self.counts[language]
-        self.pending += sign > 0
-
-    def refresh_if_due(self, rows: np.ndarray, size: int) -> None:
+    def added(self, rows: np.ndarray, counts: np.ndarray, codes: np.ndarray, size: int) -> None:
+        """An article entered the window (of `size` articles); the index's rows as `refresh` takes them."""
+        self.pending += 1
         if self.pending >= min(REFRESH_EVERY, max(1, size // 32)):
-            self.refresh(rows)
+            self.refresh(rows, counts, codes)
 
-    def refresh(self, rows: np.ndarray) -> None:
-        """Means from the window's sums; every row's products with them (`rows`: the index's sums)."""
-        means = np.zeros((len(self.codes) + 1, self.dimensions), np.float32)
-        for language, code in self.codes.items():
-            if self.counts.get(language):
-                means[code] = self.sums[language] / (self.counts[language] + PRIOR)
+    def refresh(self, rows: np.ndarray, counts: np.ndarray, codes: np.ndarray) -> None:
+        """Each language's mean, and every row's products with the means, from the index's rows:
+        their sums, articles and language codes (-1: a free row)."""
+        languages = len(self.codes)
+        members = (codes[None, :] == np.arange(languages)[:, None]).astype(np.float32)
+        totals = members @ rows  # (languages, dimensions): each language's sum of vectors
+        means = np.zeros((languages + 1, self.dimensions), np.float32)
+        means[:languages] = totals / (members @ counts + PRIOR)[:, None]
         self.means = means
         self.dots = np.zeros((len(self.dots), len(means)), np.float32)
         self.dots[: len(rows)] = rows @ means.T

@@ -182,9 +182,8 @@ class StoryIndex:
         story.articles[f.language] += 1
         story.signature.update(f.signature)
         self._move(self._key_row[key], f.vector.astype(np.float32), 1)
-        self._centring.counted(f.language, f.vector, 1)
         if not self._restoring:
-            self._centring.refresh_if_due(self._matrix[: len(self._row_key)], len(self.entries))
+            self._centring.added(*self._rows(), len(self.entries))
 
     def entry(self, article_id: str) -> bytes:
         """An article's features and assignment as kept in Kafka (the stream's story table)."""
@@ -211,7 +210,7 @@ class StoryIndex:
         index.evict()
         index._restoring = False
         if index._centring is not None:
-            index._centring.refresh(index._matrix[: len(index._row_key)])
+            index._centring.refresh(*index._rows())
         return index
 
     def evict(self) -> list[tuple[str, bytes | None]]:
@@ -234,7 +233,6 @@ class StoryIndex:
             story.signature = +story.signature  # drop the zero counts
             key = (story.id, f.language)
             row = self._key_row[key]
-            self._centring.counted(f.language, f.vector, -1)
             if story.articles[f.language] == 0:
                 del story.articles[f.language], self._key_row[key]
                 self._row_key[row] = None
@@ -247,6 +245,11 @@ class StoryIndex:
             if not story.articles:
                 del self.stories[story.id]
         return changes
+
+    def _rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows in use: their sums of vectors, articles and language codes (-1: a free row)."""
+        n = len(self._row_key)
+        return self._matrix[:n], self._row_count[:n], self._row_language[:n]
 
     def _move(self, row: int, vector: np.ndarray, count: int) -> None:
         self._matrix[row] += vector
@@ -296,13 +299,13 @@ class StoryIndex:
     def _cosines(self, f: Features) -> tuple[np.ndarray, np.ndarray]:
         """The article's cosine to each row's centroid, and which rows are of its language: as
         they are within its language; across languages, centred (centring.py)."""
-        n = len(self._row_key)
-        norms, codes = self._norms[:n], self._row_language[:n]
+        rows, counts, codes = self._rows()
+        norms = self._norms[: len(rows)]
         vector = f.vector.astype(np.float32)
-        products = self._matrix[:n] @ vector
+        products = rows @ vector
         own = codes == self._centring.codes.get(f.language, -2)
         cosines = products / np.where(norms > 0, norms, 1.0)
-        across = self._centring.cosines(products, norms, self._row_count[:n], codes, vector, f.language)
+        across = self._centring.cosines(products, norms, counts, codes, vector, f.language)
         return np.where(own, cosines, across), own
 
 
