@@ -1,5 +1,7 @@
+import orjson
 import pytest
 
+from tests.conftest import SHARED_DATA
 from workers.language import LanguageStage
 from workers.language.scripts import dominant_script
 
@@ -127,3 +129,52 @@ def test_kurmanji_word_list_is_rebuilt_exactly_from_klpt(tmp_path):
     assert kurmanji.build(rebuilt) > 15_000
     assert rebuilt.read_bytes() == kurmanji.WORDS.read_bytes()
     assert kurmanji.all_known(["malbata", "hember"]) and not kurmanji.all_known(["the", "hember"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the issue's line: Sorani's long u وو is also Arabic's نووي
+        "أعلنت إيران أن برنامجها النووي سلمي، وقالت الوكالة الدولية للطاقة الذرية"
+        " إن المفاعل النووي في بوشهر يعمل.",
+        "حسن نصر الله يهدد إسرائيل باستهداف مفاعل ديمونا النووي",
+        "استقبل الرئيس داوود أوغلو في قصر طاووس",
+        # the Maghrebi press writes g and v ڤ / ڨ
+        "المستوري الڤمودي : ناجي جلّول وزير سابق",
+        "قال عبد الحميد الجلاصي إن حركة النهضة ستجتمع في ڨفصة مع لاعبي جوڤار",
+    ],
+)
+def test_arabic_with_letters_sorani_also_writes_stays_arabic(stage, text):
+    language = run(stage, text=text)
+    assert language["code"] == "ar", language
+    assert all(alt["confidence"] <= language["confidence"] for alt in language["alternatives"])
+
+
+def test_sorani_letters_still_decide_sorani(stage):
+    language = run(stage, text="ئێمە دەمانەوێت لە کوردستان بژین و کار بکەین")
+    assert language["code"] == "ckb"
+    assert all(alt["confidence"] <= language["confidence"] for alt in language["alternatives"])
+
+
+def test_letters_that_overrule_the_model_say_so(stage):
+    """Sorani words the model reads as Persian: Sorani's own letters decide, and say so."""
+    language = run(stage, text="زریشک گرساند ھۆسار ڕەوان زین کامو ستانفیڵد منجڵ")
+    assert language["code"] == "ckb"
+    assert language["rule"] == "letters over the model's fa"
+    assert sum(alt["confidence"] for alt in language["alternatives"]) <= 1 - language["confidence"] + 1e-3
+
+
+def test_every_ant_article_reads_as_arabic(stage):
+    """The whole ANT corpus (10,161 Arabic news articles) is Arabic; no title reads as Kurdish."""
+    corpus = SHARED_DATA / "ant-corpus" / "ant_v1.1.jsonl"
+    if not corpus.exists():
+        pytest.skip("../shared is not beside the repository")
+    other = []
+    with corpus.open("rb") as lines:
+        for number, line in enumerate(lines):
+            row = orjson.loads(line)
+            language = run(stage, title=row["title"], text=row["text"])
+            if language["code"] != "ar" or language.get("title_code") == "ckb":
+                other.append((number, row["title"], language["code"], language.get("title_code")))
+    assert number + 1 == 10_161
+    assert other == []

@@ -62,7 +62,7 @@ SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
 _MARKERS = [
     ("ckb", "ێڵڕ", 3.0),
     ("ckb", "ەۆ", 3.0),
-    ("ckb", "ڤ", 2.0),  # Sorani's v; Uyghur writes ۋ, Arabic rarely borrows ڤ
+    ("ckb", "ڤ", 2.0),  # Sorani's v; Uyghur writes ۋ
     ("ug", "ۇۈۋ", 3.0),
     ("ug", "ەۆ", 2.0),
     ("ug", "ې", 1.0),
@@ -74,6 +74,10 @@ _MARKERS = [
     ("ur", "ھ", 1.0),
     ("ckb", "ھ", 1.0),
 ]
+# Letters Arabic news writes too: the Maghrebi press spells g and v ڤ / ڨ (الڤمودي, جوڤار), and ھ is
+# a typographic form of ه. They, and the inner وو (نووي, داوود, طاووس), weigh for a language only
+# once a letter Arabic never writes has been seen for it, or in text without Arabic's own ة ى ي ك.
+_ARABIC_ALSO = set("ڤڨھ")
 # Uyghur writes ى and ئ in most words; Arabic uses both too, so they only weigh for Uyghur once a
 # Kurdish/Uyghur letter is present.
 _UYGHUR_VOWELS = "ىئ"
@@ -100,6 +104,11 @@ _KURMANJI = re.compile(
     re.IGNORECASE,
 )
 WORD = re.compile(r"[^\W\d_]+")  # a run of letters
+WORD_LETTERS = re.compile(r"[^\W\d_]")
+# The model is sure at or above MODEL_SURE; the rules' evidence overrules a sure model only when it is
+# dense: strength per letter (one Sorani-only letter weighs 3, and Sorani writes ە in most words).
+MODEL_SURE = 0.95
+DENSE_EVIDENCE = 0.05
 # Every word in the Kurmanji word list: a vote, not a verdict ("ve sosyal" is Turkish too).
 KURMANJI_VOCABULARY_VOTE = 0.8
 _KURMANJI_CONSONANTS = re.compile("[şxwq]")  # with ê/î/û: neither French nor Turkish
@@ -139,6 +148,7 @@ class Detection:
     confidence: float
     alternatives: list[dict[str, Any]]
     script: str = NO_LETTERS
+    rule: str | None = None  # why the script rules overruled the model's choice
 
 
 class LanguageStage:
@@ -167,10 +177,18 @@ class LanguageStage:
         if script == "Arab":
             decided = _arabic_script(own)
             if decided is not None:
-                code, strength = decided
-                agreement = scores.get(code, 0.0)
-                confidence = max(agreement, min(0.99, 0.75 + 0.06 * strength))
-                return self._result(code, confidence, scores, script)
+                code, strength, basis = decided
+                model_code, model_score = max(
+                    ((c, s) for c, s in scores.items() if c in allowed),
+                    key=lambda item: item[1],
+                    default=(code, 0.0),
+                )
+                letters = max(1, len(WORD_LETTERS.findall(own)))
+                # A few telling letters in a long text (a quoted Kurdish name) tip close calls only.
+                if model_code == code or model_score < MODEL_SURE or strength >= DENSE_EVIDENCE * letters:
+                    confidence = max(scores.get(code, 0.0), min(0.99, 0.75 + 0.06 * strength))
+                    rule = None if model_code == code else f"{basis} over the model's {model_code}"
+                    return self._result(code, confidence, scores, script, rule)
         if allowed:
             scores = {c: s for c, s in scores.items() if c in allowed} or {allowed[0]: 0.5}
         scores = _with_prior(scores, len(own.split()))
@@ -204,13 +222,19 @@ class LanguageStage:
         return scores
 
     @staticmethod
-    def _result(code: str, confidence: float, scores: dict[str, float], script: str) -> Detection:
+    def _result(
+        code: str, confidence: float, scores: dict[str, float], script: str, rule: str | None = None
+    ) -> Detection:
+        confidence = min(confidence, 1.0)
         others = sorted(((c, s) for c, s in scores.items() if c != code), key=lambda i: -i[1])[:3]
+        # The alternatives share what the answer leaves: none may read surer than the answer.
+        scale = min(1.0, (1.0 - confidence) / (sum(s for _, s in others) or 1.0))
         return Detection(
             code,
-            round(min(confidence, 1.0), 4),
-            [{"code": c, "confidence": round(min(s, 1.0), 4)} for c, s in others],
+            round(confidence, 4),
+            [{"code": c, "confidence": round(s * scale, 4)} for c, s in others],
             script,
+            rule,
         )
 
     def __call__(self, record: dict[str, Any]) -> None:
@@ -225,6 +249,8 @@ class LanguageStage:
             "alternatives": main.alternatives,
             "hint": hint,
         }
+        if main.rule:
+            result["rule"] = main.rule
         if head.code not in (UNDETERMINED, main.code):
             result["title_code"] = head.code
         if hint:
@@ -245,25 +271,30 @@ def _with_prior(scores: dict[str, float], words: int) -> dict[str, float]:
     return {c: mass * s / total for c, s in weighted.items()}
 
 
-def _arabic_script(text: str) -> tuple[str, float] | None:
-    """(language, evidence strength) from letters and function words, or None for the model."""
+def _arabic_script(text: str) -> tuple[str, float, str] | None:
+    """(language, evidence strength, basis) from letters and function words, or None for the model."""
     scores: dict[str, float] = {}
+    borrowed: dict[str, float] = {}  # evidence from letters Arabic writes too
     for language, letters, weight in _MARKER_PATTERNS:
         hits = len(letters.findall(text))
         if hits:
-            scores[language] = scores.get(language, 0.0) + weight * hits
+            shared = _ARABIC_ALSO.issuperset(letters.pattern.strip("[]"))
+            tally = borrowed if shared else scores
+            tally[language] = tally.get(language, 0.0) + weight * hits
     if any(ch in text for ch in "ۇۈۋەۆ"):  # Uyghur's own letters, not Pashto's ې
         scores["ug"] += 2.0 * sum(text.count(ch) for ch in _UYGHUR_VOWELS) + text.count("ي") + text.count("ك")
     if any(ch in text for ch in "ەۆێڵڕ"):  # Sorani writes ی and ک where Uyghur writes ي and ك
         scores["ckb"] += 1.5 * (text.count("ی") + text.count("ک"))
-    # Sorani spells long u وو inside words; Arabic's وو is mostly the conjunction before و.
-    doubled = len(_INNER_WAW_WAW.findall(text))
-    if doubled:
-        scores["ckb"] = scores.get("ckb", 0.0) + 1.5 * doubled
+    # Sorani spells long u وو inside words; so does Arabic (نووي, داوود).
+    borrowed["ckb"] = borrowed.get("ckb", 0.0) + 1.5 * len(_INNER_WAW_WAW.findall(text))
+    arabic_letters = _ARABIC.search(text)
+    for language, weight in borrowed.items():
+        if scores.get(language) or not arabic_letters:
+            scores[language] = scores.get(language, 0.0) + weight
     if scores:
         language, strength = max(scores.items(), key=lambda item: item[1])
         if strength >= 3.0:  # at least one letter no other candidate uses
-            return language, strength
+            return language, strength, "letters"
     words = Counter(text.split())
     for language, vocabulary in _WORDS.items():
         hits = sum(words[word] for word in vocabulary & words.keys())
@@ -275,4 +306,4 @@ def _arabic_script(text: str) -> tuple[str, float] | None:
     if persian and not arabic:  # shared with Urdu and Pashto: presence, not count
         scores["fa"] = scores.get("fa", 0.0) + 1.0
     language, strength = max(scores.items(), key=lambda item: item[1])
-    return (language, strength) if strength >= 1.0 else None
+    return (language, strength, "words") if strength >= 1.0 else None
