@@ -373,11 +373,21 @@ def eval_stories(data: Path) -> None:
 
 @evaluate.command("events")
 @_data_option
-def eval_events(data: Path) -> None:
+@click.option(
+    "--corpus",
+    "corpus_only",
+    is_flag=True,
+    help="Only what our annotated corpus (workers/data/annotations/) adds, in 5-fold CV.",
+)
+def eval_events(data: Path, corpus_only: bool) -> None:
     """OEDA Arabic ASSAULT/PROTEST F1, CASE-2021 ACLED sub-type weighted F1, and CPU share."""
     from workers.bench import stage_shares
+    from workers.events.evaluate import corpus
     from workers.events.evaluate import evaluate as score
 
+    if corpus_only:
+        click.echo("\n".join(corpus(data)))
+        return
     click.echo(score(data).lines())
     shares = stage_shares(Path("seeds/ant-sample.jsonl"))
     click.echo("pipeline CPU by stage: " + ", ".join(f"{s} {100 * v:.0f}%" for s, v in shares.items()))

@@ -36,6 +36,15 @@ from workers.config import Settings
 from workers.events.ontology import DATA, PLOVER_TYPES
 
 MODEL = DATA / "decisions.npz"
+CORPUS = DATA.parent / "annotations" / "events.jsonl"  # our annotated ANT sentences
+# How a `borderline` sentence of our corpus trains: (label, weight), or None to leave it out.
+BORDERLINE: dict[str, tuple[bool, float] | None] = {
+    "no": (False, 1.0),
+    "half-no": (False, 0.5),
+    "drop": None,
+    "half-yes": (True, 0.5),
+}
+CORPUS_BORDERLINE = "no"  # the shipped choice (`newsworker eval events --corpus` compares them)
 BLOCKS = ("ASSAULT", "PROTEST", "OTHER")  # one model each; OTHER serves the other PLOVER types
 LANGUAGES = ("ar", "en")
 # Which labelled languages train each block (`newsworker eval events` prints both): the English
@@ -74,6 +83,8 @@ class Candidate:
     language: str
     label: bool | None = None  # labelled candidates only
     source: str = ""  # the labelled set it comes from
+    weight: float = 1.0  # in the fits (a `borderline` sentence of our corpus may count less)
+    train_only: bool = False  # in every training fold, never scored (our corpus beside OEDA's CV)
 
 
 def block(event: dict[str, Any]) -> str:
@@ -239,6 +250,43 @@ def labelled(
     return out
 
 
+def ours(
+    lexicon: Callable[[str, str], list[dict[str, Any]]],
+    borderline: str = CORPUS_BORDERLINE,
+    path: Path = CORPUS,
+) -> list[Candidate]:
+    """The lexicon's candidates in our annotated ANT sentences (workers/data/annotations/), training
+    only. A candidate of type T is real when the annotator's label for T is `yes`; `borderline`
+    (the type is there, not as a main event OEDA's coders would all accept) trains as BORDERLINE
+    says."""
+    out = []
+    for row in corpus_rows(path):
+        for event in lexicon(row["text"], "ar"):
+            plover = event["plover"]["type"]
+            label = _our_label(row, plover)
+            treated = BORDERLINE[borderline] if label == "borderline" else (label == "yes", 1.0)
+            if treated is not None:
+                real, weight = treated
+                out.append(Candidate(row["text"], event, "ar", real, f"ours-{plover}", weight, True))
+    return out
+
+
+def corpus_rows(path: Path = CORPUS) -> list[dict[str, Any]]:
+    """Our annotated sentences, one dict a line (none before the corpus exists)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.open(encoding="utf-8")]
+
+
+def _our_label(row: dict[str, Any], plover: str) -> str:
+    """yes / borderline / no for a PLOVER type: the sentence's own label for ASSAULT and PROTEST,
+    else the first annotation's events of the type."""
+    if plover in ("ASSAULT", "PROTEST"):
+        return row[plover.lower()]
+    labels = {e["label"] for e in row["annotations"][0]["events"] if e["type"] == plover}
+    return "yes" if "yes" in labels else "borderline" if labels else "no"
+
+
 def checksum(c: Candidate) -> int:
     """Names a labelled candidate across runs: its sentence, trigger and type."""
     event = c.event
@@ -246,8 +294,9 @@ def checksum(c: Candidate) -> int:
 
 
 def fold(c: Candidate) -> int:
-    """A sentence's fold, fixed by its text: all candidates of one sentence fall in one fold."""
-    return text_fold(c.text)
+    """A sentence's fold, fixed by its text: all candidates of one sentence fall in one fold; -1 for
+    a training-only candidate, which every fold's model sees and none scores."""
+    return -1 if c.train_only else text_fold(c.text)
 
 
 def text_fold(text: str) -> int:
@@ -255,10 +304,10 @@ def text_fold(text: str) -> int:
     return zlib.crc32(text.encode()) % FOLDS
 
 
-def fit(x: np.ndarray, y: np.ndarray, languages: np.ndarray):
+def fit(x: np.ndarray, y: np.ndarray, languages: np.ndarray, weights: np.ndarray):
     from sklearn.linear_model import LogisticRegression
 
-    weights = np.where(languages == "en", ENGLISH_WEIGHT, 1.0)
+    weights = weights * np.where(languages == "en", ENGLISH_WEIGHT, 1.0)
     return LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit(x, y, sample_weight=weights)
 
 
@@ -276,16 +325,18 @@ def block_scores(
     y: np.ndarray,
     folds: np.ndarray,
     languages: np.ndarray,
+    weights: np.ndarray,
     fitted: np.ndarray,
     scored: np.ndarray,
 ) -> np.ndarray:
-    """Log-odds for the `scored` rows, each from a model fitted on the `fitted` rows of the other folds."""
+    """Log-odds for the `scored` rows, each from a model fitted on the `fitted` rows of the other folds
+    (training-only rows, fold -1, in every fit)."""
     scores = np.zeros(len(y))
     for k in range(FOLDS):
         test = scored & (folds == k)
         if test.any():
             rows = fitted & (folds != k)
-            scores[test] = fit(x[rows], y[rows], languages[rows]).decision_function(x[test])
+            scores[test] = fit(x[rows], y[rows], languages[rows], weights[rows]).decision_function(x[test])
     return scores
 
 
@@ -294,7 +345,8 @@ def _calibration_rows(
 ) -> np.ndarray:
     """A language is calibrated on its own labelled candidates, also when they did not train the
     block (English PROTEST); else on the block's first training language, as `Model.confidence`
-    falls back at run time."""
+    falls back at run time. `mine` holds scored rows only: a training-only row has no out-of-fold
+    score."""
     own = mine & (languages == language)
     return own if own.any() else mine & (languages == trained[0])
 
@@ -304,22 +356,24 @@ def _arrays(candidates: list[Candidate], x: np.ndarray):
     folds = np.array([fold(c) for c in candidates])
     blocks = np.array([block(c.event) for c in candidates])
     languages = np.array([c.language for c in candidates])
-    return y, folds, blocks, languages
+    weights = np.array([c.weight for c in candidates])
+    return y, folds, blocks, languages, weights
 
 
 def out_of_fold(candidates: list[Candidate], x: np.ndarray, trained_on=TRAINED_ON) -> np.ndarray:
     """Each labelled candidate's calibrated confidence from models that never saw its sentence:
     both the block model and its language's Platt scaling are fitted on the other folds."""
-    y, folds, blocks, languages = _arrays(candidates, x)
+    y, folds, blocks, languages, weights = _arrays(candidates, x)
     out = np.zeros(len(y))
     for name in BLOCKS:
         mine = blocks == name
         fitted = mine & np.isin(languages, trained_on[name])
-        scores = block_scores(x, y, folds, languages, fitted, mine)
+        scores = block_scores(x, y, folds, languages, weights, fitted, mine)
+        scored = mine & (folds >= 0)
         for k, language in itertools.product(range(FOLDS), LANGUAGES):
             here = mine & (folds == k) & (languages == language)
             if here.any():
-                rows = _calibration_rows(mine, languages, language, trained_on[name]) & (folds != k)
+                rows = _calibration_rows(scored, languages, language, trained_on[name]) & (folds != k)
                 a, b = platt(scores[rows], y[rows])
                 out[here] = 1.0 / (1.0 + np.exp(-(a * scores[here] + b)))
     return out
@@ -329,18 +383,18 @@ def train(candidates: list[Candidate], vectors: np.ndarray, out: Path = MODEL) -
     """Fit each block on its languages; Platt per language on out-of-fold scores. Returns the
     candidates each block was trained on."""
     x = features(candidates, vectors)
-    y, folds, blocks, languages = _arrays(candidates, x)
+    y, folds, blocks, languages, weights = _arrays(candidates, x)
     arrays: dict[str, np.ndarray] = {}
     sizes = {}
     for name in BLOCKS:
         mine = blocks == name
         fitted = mine & np.isin(languages, TRAINED_ON[name])
-        scores = block_scores(x, y, folds, languages, fitted, mine)
+        scores = block_scores(x, y, folds, languages, weights, fitted, mine)
         for language in LANGUAGES:
-            rows = mine & (languages == language)
+            rows = mine & (languages == language) & (folds >= 0)
             if rows.any():
                 arrays[f"{name}/platt/{language}"] = np.array(platt(scores[rows], y[rows]))
-        model = fit(x[fitted], y[fitted], languages[fitted])
+        model = fit(x[fitted], y[fitted], languages[fitted], weights[fitted])
         arrays[f"{name}/coef"] = model.coef_[0].astype(np.float32)
         arrays[f"{name}/intercept"] = np.array(model.intercept_[0])
         sizes[name] = int(fitted.sum())

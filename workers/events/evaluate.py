@@ -14,6 +14,7 @@ fold: a sentence is scored by models (and calibrations) fitted without its fold.
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,12 +60,19 @@ class EventScores:
 
 
 def oeda_scores(
-    candidates: list[decisions.Candidate], confidence: np.ndarray, plover: str, yes: int, threshold: float
+    candidates: list[decisions.Candidate],
+    confidence: np.ndarray,
+    plover: str,
+    yes: int,
+    threshold: float,
+    source: str = "oeda",
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[float, float, float]:
-    """Sentence-level precision, recall, F1 of the events emitted at `threshold`."""
+    """Sentence-level precision, recall, F1 of the events emitted at `threshold` (sentences of `skip`
+    left out: OEDA's difficult no, for the score against the clear negatives)."""
     sentences: dict[str, list[int]] = defaultdict(list)
     for i, c in enumerate(candidates):
-        if c.source == f"oeda-{plover}":
+        if c.source == f"{source}-{plover}" and c.text not in skip:
             sentences[c.text].append(i)
     tp = fp = 0
     for rows in sentences.values():
@@ -338,3 +346,69 @@ def _bands(confidence: np.ndarray, labels: list[bool]) -> list[tuple[int, float]
         ]
         out.append((len(real), sum(real) / len(real) if real else 0.0))
     return out
+
+
+def corpus(data: Path) -> list[str]:
+    """What our annotated ANT corpus adds to the Arabic ASSAULT and PROTEST decisions, at the default
+    threshold: 5-fold CV on OEDA dev, the corpus in every training fold and never scored, F1 over
+    all negatives and against OEDA's easy no, for the static decision (the fast profile) and the
+    default (static combined with the fine-tuned e5's stored out-of-fold scores), without the corpus
+    and with it (each way of training its `borderline`); then the corpus's own 5-fold CV, OEDA dev
+    in every training fold (a sentence is yes when its annotator said yes)."""
+    from dataclasses import replace
+
+    from workers.encoders import static
+
+    base = decisions.labelled(data, lexicon_events)
+    every = decisions.ours(lexicon_events, "half-yes")  # every corpus candidate, borderline included
+    if not every:
+        return [f"no annotated corpus at {decisions.CORPUS}"]
+    texts = sorted({c.text for c in base + every})
+    encoded = dict(zip(texts, static.pretrained().encode(texts), strict=True))
+    yes = {t: decisions.oeda_yes(data, t) for t in OEDA_TYPES}
+    hard = _difficult_no(data)
+    at = decisions.MIN_CONFIDENCE
+
+    def out_of_fold(candidates: list[decisions.Candidate]) -> np.ndarray:
+        x = decisions.features(candidates, np.stack([encoded[c.text] for c in candidates]))
+        return decisions.out_of_fold(candidates, x)
+
+    lines = []
+    for policy in ("without", *decisions.BORDERLINE):
+        extra = [] if policy == "without" else decisions.ours(lexicon_events, policy)
+        static_only = out_of_fold(base + extra)[: len(base)]
+        default = e5_decisions.out_of_fold(base, static_only)
+        cells = []
+        for name, confidence in (("static", static_only), ("default", default)):
+            if confidence is None:
+                continue
+            for t in OEDA_TYPES:
+                f_all = oeda_scores(base, confidence, t, yes[t], at)[2]
+                f_easy = oeda_scores(base, confidence, t, yes[t], at, skip=hard[t])[2]
+                cells.append(f"{name} {t} F1 {f_all:.3f} (vs easy no {f_easy:.3f})")
+        label = "without our corpus" if policy == "without" else f"with our corpus, borderline as {policy}"
+        lines.append(f"OEDA Arabic, 5-fold CV, {label} ({len(extra)} corpus candidates): " + "; ".join(cells))
+    # the corpus's own CV: OEDA trains every fold; borderline scored as no
+    candidates = [replace(c, train_only=True) for c in base] + [
+        replace(c, train_only=False) for c in decisions.ours(lexicon_events, decisions.CORPUS_BORDERLINE)
+    ]
+    confidence = out_of_fold(candidates)
+    rows = decisions.corpus_rows()
+    for t in OEDA_TYPES:
+        truth = {r["text"] for r in rows if r[t.lower()] == "yes"}
+        labelled = [replace(c, label=c.text in truth) for c in candidates]
+        p, r, f = oeda_scores(labelled, confidence, t, len(truth), at, source="ours")
+        lines.append(
+            f"our corpus {t}, 5-fold CV (OEDA in every training fold): P {p:.3f} R {r:.3f} F1 {f:.3f} "
+            f"({len(truth)} yes of {len(rows)} sentences; static decision)"
+        )
+    return lines
+
+
+def _difficult_no(data: Path) -> dict[str, frozenset[str]]:
+    """OEDA's "difficult no" sentences per type: one coder's dissent made them no."""
+    rows = [json.loads(line) for line in (data / "oeda-arabic-events" / "dev.jsonl").open(encoding="utf-8")]
+    return {
+        t: frozenset(r["text"] for r in rows if r["plover_type"] == t and r["label"] == "difficult no")
+        for t in OEDA_TYPES
+    }
