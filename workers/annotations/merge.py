@@ -1,0 +1,65 @@
+"""Merge the validated ANT annotations into the corpus file workers/data/annotations/events.jsonl.
+
+Only the named (calibrated) annotators' files count. One line per sentence: the ANT ids, the
+sentence's offsets in the article body, its text, the labels of its first annotation (the batch
+annotator's), and every annotation with its annotator, its events and their spans. A span's
+`start`/`end` are offsets in the sentence text; add the sentence's `start` for the article body.
+
+    .venv/bin/python -m workers.annotations.merge ROOT DEST.jsonl ANNOTATOR [ANNOTATOR ...]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from workers.annotations.validate import annotations, read_jsonl
+
+META = ("article", "url", "start", "end", "title", "text")
+
+
+def merged(root: Path, annotators: set[str]) -> list[dict[str, Any]]:
+    """The corpus lines, in sentence order of the batches."""
+    outs = sorted(p for p in (root / "out").glob("*.jsonl") if p.name.startswith(("batch-", "double-")))
+    found = annotations([p for p in outs if p.name.split(".")[1] in annotators], root)
+    meta = {
+        row["id"]: row
+        for path in sorted((root / "batches").glob("batch-*.jsonl"))
+        for row in read_jsonl(path)
+    }
+    lines = []
+    for i, row in meta.items():
+        if i not in found:
+            continue
+        records = found[i]
+        lines.append(
+            {
+                "id": i,
+                **{k: row[k] for k in META},
+                "assault": records[0]["assault"],
+                "protest": records[0]["protest"],
+                "annotations": [
+                    {k: r[k] for k in ("annotator", "assault", "protest", "events", "note") if k in r}
+                    for r in records
+                ],
+            }
+        )
+    return lines
+
+
+def main(root: Path, dest: Path, annotators: list[str]) -> None:
+    lines = merged(root, set(annotators))
+    with dest.open("wb") as w:
+        for line in lines:
+            w.write(orjson.dumps(line) + b"\n")
+    print(
+        f"{len(lines)} sentences, {sum(len(x['annotations']) > 1 for x in lines)} "
+        f"with a second annotation -> {dest}"
+    )
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:])
