@@ -99,7 +99,9 @@ def main() -> None:
     for p in problems:
         print(p)
     entities = sum(len(s) for s in checked.values())
-    print(f"{len(checked)} of {len(inputs)} sentences labelled, {entities} entities, {len(problems)} problems")
+    print(
+        f"{len(checked)} of {len(inputs)} sentences labelled, {entities} entities, {len(problems)} problems"
+    )
     sys.exit(1 if problems else 0)
 
 

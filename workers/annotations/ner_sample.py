@@ -66,7 +66,8 @@ def news(ant: Path, size: int = NEWS_SIZE) -> list[dict]:
     for article in order:
         text = article["text"]
         candidates = [
-            (k, s) for k, s in enumerate(sentence_tokens(text))
+            (k, s)
+            for k, s in enumerate(sentence_tokens(text))
             if 6 <= len(s) <= 50 and any("\u0621" <= c <= "\u064a" for c in s[0].text + s[-1].text)
         ]
         if not candidates:
@@ -76,15 +77,22 @@ def news(ant: Path, size: int = NEWS_SIZE) -> list[dict]:
         if " ".join(tokens) in seen:
             continue
         seen.add(" ".join(tokens))
-        rows.append({
-            "id": f"ant-{article['docno']}-s{k}",
-            "article": {"docno": article["docno"], "path": article["path"], "field": "text",
-                        "category": article["category"], "time": article["time"]},
-            "start": sentence[0].start,
-            "end": sentence[-1].end,
-            "tokens": tokens,
-            "token_offsets": [[t.start, t.end] for t in sentence],
-        })
+        rows.append(
+            {
+                "id": f"ant-{article['docno']}-s{k}",
+                "article": {
+                    "docno": article["docno"],
+                    "path": article["path"],
+                    "field": "text",
+                    "category": article["category"],
+                    "time": article["time"],
+                },
+                "start": sentence[0].start,
+                "end": sentence[-1].end,
+                "tokens": tokens,
+                "token_offsets": [[t.start, t.end] for t in sentence],
+            }
+        )
         if len(rows) == size:
             break
     return rows
@@ -114,9 +122,13 @@ def main() -> None:
     double = sorted(random.Random(SEED + 1).sample(range(len(rows)), len(rows) // 10))
     (args.out / "double.txt").write_text("".join(rows[i]["id"] + "\n" for i in double), encoding="utf-8")
     for n in range(0, len(double), BATCH + 5):  # 210 -> two files of 105
-        write_jsonl(batches / f"double-{n // (BATCH + 5) + 1:03d}.jsonl", [rows[i] for i in double[n : n + BATCH + 5]])
-    print(f"calibration: {len(calib)} sentences; news: {len(rows)} sentences in "
-          f"{-(-len(rows) // BATCH)} batches; double: {len(double)}")
+        write_jsonl(
+            batches / f"double-{n // (BATCH + 5) + 1:03d}.jsonl", [rows[i] for i in double[n : n + BATCH + 5]]
+        )
+    print(
+        f"calibration: {len(calib)} sentences; news: {len(rows)} sentences in "
+        f"{-(-len(rows) // BATCH)} batches; double: {len(double)}"
+    )
 
 
 if __name__ == "__main__":
