@@ -186,15 +186,25 @@ def score(dev: list[Sentence], tag: Callable[[list[list[str]]], list[list[str]]]
     started = time.perf_counter()
     predicted = tag([[w for w, _ in s] for s in dev])
     elapsed = time.perf_counter() - started
-    counts = {t: [0, 0, 0] for t in TYPES}  # true positives, false positives, false negatives
-    for sentence, tags in zip(dev, predicted, strict=True):
-        gold, guess = spans([t for _, t in sentence]), spans(tags)
+    counts = span_counts([[t for _, t in s] for s in dev], predicted)
+    total = [sum(c[i] for c in counts.values()) for i in range(3)]
+    return Score(f1(*total), {t: f1(*c) for t, c in counts.items()}, len(dev), len(dev) / elapsed)
+
+
+def span_counts(gold: list[list[str]], guess: list[list[str]]) -> dict[str, list[int]]:
+    """True positives, false positives and false negatives of exact spans, by type, between
+    two BIO tag sequences per sentence."""
+    counts = {t: [0, 0, 0] for t in TYPES}
+    for gold_tags, guess_tags in zip(gold, guess, strict=True):
+        g_all, p_all = spans(gold_tags), spans(guess_tags)
         for t in TYPES:
-            g = {s for s in gold if s[2] == t}
-            p = {s for s in guess if s[2] == t}
+            g = {s for s in g_all if s[2] == t}
+            p = {s for s in p_all if s[2] == t}
             counts[t][0] += len(g & p)
             counts[t][1] += len(p - g)
             counts[t][2] += len(g - p)
-    f1 = lambda tp, fp, fn: 2 * tp / (2 * tp + fp + fn) if tp else 0.0  # noqa: E731
-    total = [sum(c[i] for c in counts.values()) for i in range(3)]
-    return Score(f1(*total), {t: f1(*c) for t, c in counts.items()}, len(dev), len(dev) / elapsed)
+    return counts
+
+
+def f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
