@@ -56,6 +56,7 @@ class Labelled:
     plover: str
     options: list[Option]
     gold: dict[str, list[set[str]]]  # role -> each annotator's span, as words
+    train_only: bool = False  # our corpus: in every fold's fit, never scored
 
     def right(self, option: Option, role: str) -> bool:
         found = words_of(option.text, self.language)
@@ -63,7 +64,7 @@ class Labelled:
 
     @property
     def fold(self) -> int:
-        return text_fold(self.text)
+        return -1 if self.train_only else text_fold(self.text)
 
 
 def rows(options: list[Option], names: dict[str, int], vectors: np.ndarray) -> np.ndarray:
@@ -158,14 +159,18 @@ def pretrained(path: Path = MODEL) -> Choice | None:
 # ---- training (scikit-learn) ----
 
 
-def labelled(data: Path) -> list[Labelled]:
+def labelled(data: Path, corpus: bool = False) -> list[Labelled]:
     """The events of the annotated sentences, each with its options: OEDA Arabic (ASSAULT and
-    PROTEST spans) and the PLOVER GSR (English)."""
+    PROTEST spans) and the PLOVER GSR (English); with `corpus`, also our annotated ANT sentences'
+    `yes` ASSAULT and PROTEST events (training only)."""
+    from workers.events.decisions import corpus_rows
     from workers.pipeline import default_pipeline
 
     pipeline = default_pipeline(min_event_confidence=0.0)
 
-    def events(text: str, plover: str, gold: dict[str, list[set[str]]], language: str) -> Iterator[Labelled]:
+    def events(
+        text: str, plover: str, gold: dict[str, list[set[str]]], language: str, train_only: bool = False
+    ) -> Iterator[Labelled]:
         record = pipeline.enrich({"id": "labelled", "text": text}).record
         if record["language"]["code"] != language:
             return
@@ -173,7 +178,7 @@ def labelled(data: Path) -> list[Labelled]:
             (opts for event, opts in event_options(record) if event["plover"]["type"] == plover), None
         )
         if found is not None:
-            yield Labelled(text, language, plover, found, gold)
+            yield Labelled(text, language, plover, found, gold, train_only)
 
     out: list[Labelled] = []
     for plover in TYPES:
@@ -195,6 +200,18 @@ def labelled(data: Path) -> list[Labelled]:
                 for role in ROLES
             }
             out.extend(events(item["text"], GSR_TYPES.get(item["event"], item["event"]), gold, "en"))
+    for row in corpus_rows() if corpus else []:
+        for plover in TYPES:
+            if row[plover.lower()] != "yes":
+                continue
+            spans = [
+                e
+                for a in row["annotations"]
+                for e in a["events"]
+                if e["type"] == plover and e["label"] == "yes"
+            ]
+            gold = {role: [words_of(e[role]["text"], "ar") for e in spans if e[role]] for role in ROLES}
+            out.extend(events(row["text"], plover, gold, "ar", train_only=True))
     return out
 
 

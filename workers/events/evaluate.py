@@ -212,17 +212,19 @@ def english_actors(data: Path) -> dict[tuple[str, str], tuple[float, float, int]
     }
 
 
-def actors(data: Path) -> tuple[dict[tuple[str, str, str], tuple[float, float, int]], list[str]]:
+def actors(
+    data: Path, corpus: bool = False
+) -> tuple[dict[tuple[str, str, str], tuple[float, float, int]], list[str]]:
     """Source and target of the stage's event of the type (all candidates, no threshold) against
     the OEDA annotators' spans: right when it shares a word with one annotator's span, once
     proclitics are removed. Recall over the sentences with an annotated role, precision over the
     predicted ones; for the rules alone and for the learned choice, out of fold, at the shipped
-    thresholds and at others (the lines)."""
+    thresholds and at others (the lines). `corpus`: our annotated corpus trains every fold."""
     import json
 
     from workers.events import actor_choice
 
-    events = actor_choice.labelled(data)
+    events = actor_choice.labelled(data, corpus)
     annotated = {}
     for plover in OEDA_TYPES:
         path = data / "oeda-arabic-events" / f"{plover.lower()}_spans.dev.json"
@@ -236,7 +238,7 @@ def actors(data: Path) -> tuple[dict[tuple[str, str, str], tuple[float, float, i
             picked = [
                 e.right(e.options[c[role]], role)
                 for e, c in zip(events, chosen, strict=True)
-                if e.language == "ar" and e.plover == plover and c[role] is not None
+                if e.language == "ar" and e.plover == plover and c[role] is not None and not e.train_only
             ]
             out[(plover, role)] = (sum(picked) / max(1, n), sum(picked) / max(1, len(picked)), n)
         return out
@@ -388,6 +390,11 @@ def corpus(data: Path) -> list[str]:
                 cells.append(f"{name} {t} F1 {f_all:.3f} (vs easy no {f_easy:.3f})")
         label = "without our corpus" if policy == "without" else f"with our corpus, borderline as {policy}"
         lines.append(f"OEDA Arabic, 5-fold CV, {label} ({len(extra)} corpus candidates): " + "; ".join(cells))
+    for with_corpus in (False, True):
+        found, _ = actors(data, with_corpus)
+        cells = [f"{p} {r} R {v[0]:.2f} P {v[1]:.2f}" for (how, p, r), v in found.items() if how == "learned"]
+        label = "with" if with_corpus else "without"
+        lines.append(f"OEDA Arabic actors, learned (5-fold CV), {label} our corpus: " + ", ".join(cells))
     # the corpus's own CV: OEDA trains every fold; borderline scored as no
     candidates = [replace(c, train_only=True) for c in base] + [
         replace(c, train_only=False) for c in decisions.ours(lexicon_events, decisions.CORPUS_BORDERLINE)
