@@ -239,6 +239,40 @@ def export(
     )
 
 
+@main.command()
+@_with_source
+@config.options("dashboard_port", "dashboard_hours")
+@click.option(
+    "--max-articles",
+    type=click.IntRange(min=1),
+    default=50_000,
+    show_default=True,
+    help="Articles kept in memory; the least recently changed go first.",
+)
+def dashboard(paths: tuple[Path, ...], from_kafka: bool, max_articles: int, **flags) -> None:
+    """Serve the events page on 127.0.0.1: a world map of the events of the last hours, their
+    timeline, stories in every language, filters; following the enriched topic, or files."""
+    import time
+
+    from workers.dashboard.server import Dashboard
+    from workers.dashboard.store import Store
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = Settings.from_env(**flags)
+    source = _enriched_source(paths, from_kafka, **flags)
+    try:
+        page = Dashboard(settings.dashboard_port, Store(max_articles), settings.dashboard_hours)
+    except OSError as exc:
+        raise click.ClickException(f"127.0.0.1:{settings.dashboard_port}: {exc.strerror}") from None
+    page.start(source(follow=True))
+    click.echo(f"events page on {page.url} (Ctrl-C stops it)", err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        page.shutdown()
+
+
 @main.group()
 def kafka() -> None:
     """A local single-node Apache Kafka 4.x (KRaft) on 127.0.0.1."""
