@@ -10,6 +10,7 @@ const COLOURS = {
   SUPPORT: "#43a047", COOPERATE: "#3949ab", AID: "#00acc1", CONCEDE: "#7cb342", RETREAT: "#546e7a",
 };
 const OTHER = "#757575";
+const STORY_ARTICLES = 8; // articles listed per story
 const colour = (type) => COLOURS[type] || OTHER;
 
 const $ = (id) => document.getElementById(id);
@@ -141,10 +142,11 @@ function pick(click) {
   const box = $("map").getBoundingClientRect();
   const x = click.clientX - box.left;
   const y = click.clientY - box.top;
+  // the nearest first; at one place, the one drawn last (on top)
   const near = state.plotted
-    .map((p) => ({ p, d: Math.hypot(p.x - x, p.y - y) }))
+    .map((p, order) => ({ p, order, d: Math.hypot(p.x - x, p.y - y) }))
     .filter(({ p, d }) => d <= p.r + 3)
-    .sort((a, b) => a.d - b.d)
+    .sort((a, b) => a.d - b.d || b.order - a.order)
     .map(({ p }) => p);
   if (near.length) showDetail(near[0].article, near[0].event, near.slice(1));
 }
@@ -203,13 +205,17 @@ function renderStories(visible) {
     .slice(0, 40);
   $("stories").replaceChildren(...shown.map((articles) => {
     const languages = [...new Set(articles.map((a) => a.language))];
+    // the first article of each language, then the others, up to STORY_ARTICLES
+    const ordered = articles.sort((a, b) => timeOf(a) - timeOf(b));
+    const firsts = languages.map((code) => ordered.find((a) => a.language === code));
+    const shown = firsts.concat(ordered.filter((a) => !firsts.includes(a))).slice(0, STORY_ARTICLES);
     return el("li", { "data-story": articles[0].story_id },
       el("div", { class: "meta" }, `${articles.length} article(s) in ${languages.join(", ")}`),
-      el("ul", {}, ...articles.sort((a, b) => timeOf(a) - timeOf(b)).map((a) => el("li", { "data-article": a.article_id },
+      el("ul", {}, ...shown.map((a) => el("li", { "data-article": a.article_id },
         el("span", { class: "lang" }, a.language),
         el("span", { dir: "auto", lang: a.language }, a.title || a.article_id),
         a.duplicate_of ? el("span", { class: "copy" }, "copy") : "",
-      ))));
+      )), articles.length > shown.length ? el("li", { class: "meta" }, `and ${articles.length - shown.length} more`) : ""));
   }));
 }
 
