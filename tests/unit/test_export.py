@@ -172,3 +172,10 @@ def test_the_documented_queries_run_on_the_seed(enriched_seed, tmp_path):
         ("en", "deir-ez-zor-en"),
     ]
     assert all("ASSAULT" in r["types"] for r in articles)
+
+
+def test_a_source_is_files_or_the_topic_never_both_nor_none(enriched_seed, tmp_path):
+    out = str(tmp_path / "events.csv")
+    for args in (["-o", out], [str(enriched_seed), "--from-kafka", "-o", out]):
+        result = CliRunner().invoke(main, ["export", *args])
+        assert result.exit_code == 2 and "--from-kafka" in result.output
