@@ -20,7 +20,7 @@ SEEDS = REPO / "seeds"
 SEED_TXT = SEEDS / "000_d82f3b9495a6aa15.txt"
 ANT_SAMPLE = SEEDS / "ant-sample.jsonl"
 # Written for the tests: the seed's lead in English (its story, in another language), and a protest
-# in English and in French (another story, with actors).
+# in English and in French (another story, with actors; placed in a country and in a city).
 BESIDE_THE_SEED = (
     {
         "id": "deir-ez-zor-en",
@@ -31,13 +31,13 @@ BESIDE_THE_SEED = (
     },
     {
         "id": "tunis-protest-en",
-        "title": "Teachers protest in Tunis",
+        "title": "Teachers protest in Tunisia",
         "text": "Hundreds of teachers protested in front of the Ministry of Education in Tunis on Monday,"
         " demanding higher wages.",
     },
     {
         "id": "tunis-protest-fr",
-        "title": "Manifestation à Tunis",
+        "title": "Manifestation d'enseignants en Tunisie",
         "text": "Des centaines d'enseignants ont manifesté lundi devant le ministère de l'Éducation à Tunis"
         " pour réclamer des hausses de salaires.",
     },

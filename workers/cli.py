@@ -254,7 +254,7 @@ def dashboard(paths: tuple[Path, ...], from_kafka: bool, max_articles: int, **fl
     timeline, stories in every language, filters; following the enriched topic, or files."""
     import time
 
-    from workers.dashboard.server import Dashboard
+    from workers.dashboard.server import Dashboard, follow
     from workers.dashboard.store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -264,7 +264,9 @@ def dashboard(paths: tuple[Path, ...], from_kafka: bool, max_articles: int, **fl
         page = Dashboard(settings.dashboard_port, Store(max_articles), settings.dashboard_hours)
     except OSError as exc:
         raise click.ClickException(f"127.0.0.1:{settings.dashboard_port}: {exc.strerror}") from None
-    page.start(source(follow=True))
+    if paths:  # files: read before serving, so that the page opens on all of them
+        follow(page.store, source())
+    page.start(None if paths else source(follow=True))
     click.echo(f"events page on {page.url} (Ctrl-C stops it)", err=True)
     try:
         while True:

@@ -4,7 +4,6 @@ for the session, the page served from enriched files (no broker)."""
 from __future__ import annotations
 
 import contextlib
-import copy
 import os
 import subprocess
 import sys
@@ -142,6 +141,10 @@ def test_the_seed_s_events_are_on_the_map_at_their_places(page, enriched_seed):
     ) == 1
     english = next(p for p in deir if p["article"] == "deir-ez-zor-en")
     assert english["r"] > max(p["r"] for p in deir if p["article"] == SEED_ID)  # 12 killed: a bigger point
+    # placed in a country without coordinates: a ring at the country's centre; in its capital: a point
+    protest = sorted(plotted(page, article="tunis-protest-en"), key=lambda p: p["exact"])
+    assert [p["exact"] for p in protest] == [False, True]
+    assert [country_at(page, p) for p in protest] == ["Tunisia", "Tunisia"]
     ARTEFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTEFACTS / "dashboard-seed.png")
     assert page.problems == []
@@ -199,6 +202,33 @@ def test_a_clicked_event_shows_its_arabic_sentence_right_to_left(page, enriched_
     assert page.problems == []
 
 
+def test_the_wheel_zooms_in_on_the_place_under_it_and_a_double_click_zooms_out(page):
+    def apart():
+        [deir] = plotted(page, article=SEED_ID, index=0)
+        [hama] = plotted(page, article=SEED_ID, index=2)  # Hamah, 300 km west
+        return deir, abs(deir["x"] - hama["x"])
+
+    deir, before = apart()
+    box = page.locator("#map").bounding_box()
+    page.mouse.move(box["x"] + deir["x"], box["y"] + deir["y"])
+    page.mouse.wheel(0, -600)
+    page.wait_for_function(
+        """before => {
+            const [deir, hama] = [0, 2].map(i => window.newsworker.plotted().find(p => p.index === i));
+            return Math.abs(deir.x - hama.x) > 5 * before;
+        }""",
+        arg=before,
+    )
+    zoomed_deir = apart()[0]
+    assert country_at(page, zoomed_deir) == "Syria"
+    # held still under the mouse, up to the mouse's whole pixels magnified (x7.4)
+    assert (zoomed_deir["x"], zoomed_deir["y"]) == pytest.approx((deir["x"], deir["y"]), abs=5)
+    page.screenshot(path=ARTEFACTS / "dashboard-zoomed.png")
+    page.mouse.dblclick(box["x"] + 5, box["y"] + 5)
+    assert apart()[1] == pytest.approx(before)
+    assert page.problems == []
+
+
 def test_the_seed_s_story_lists_its_articles_in_both_languages(page):
     story = page.locator(f"#stories > li[data-story='{SEED_ID}']")
     assert sorted(story.locator(".lang").all_inner_texts()) == ["ar", "en"]
@@ -212,13 +242,14 @@ def test_the_seed_s_story_lists_its_articles_in_both_languages(page):
 def test_ten_thousand_events_stay_responsive(browser, enriched_seed, tmp_path):
     """Prints what it costs (never asserts a time): the seed's records copied to 10,000 events,
     their places moved so that they spread over the map."""
-    records = list(map(orjson.loads, enriched_seed.read_bytes().splitlines()))
-    per_round = sum(len(r["events"]) for r in records)
+    lines = enriched_seed.read_bytes().splitlines()
+    per_round = sum(len(orjson.loads(line)["events"]) for line in lines)
     many = tmp_path / "many.jsonl"
     with many.open("wb") as out:
         for k in range(-(-10_000 // per_round)):
-            for record in records:
-                moved = copy.deepcopy(record) | {"id": f"{record['id']}~{k}"}
+            for line in lines:
+                moved = orjson.loads(line)
+                moved["id"] += f"~{k}"
                 moved["story"]["id"] += f"~{k}"
                 for entity in moved["entities"]:
                     if entity["link"] and entity["link"].get("lat") is not None:

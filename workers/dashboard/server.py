@@ -49,9 +49,11 @@ class Dashboard(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/"
 
-    def start(self, payloads: Iterable[Payload]) -> Dashboard:
-        """Read the feed on a thread and serve on another; `shutdown()` stops serving."""
-        threading.Thread(target=follow, args=(self.store, payloads), daemon=True, name="feed").start()
+    def start(self, payloads: Iterable[Payload] | None = None) -> Dashboard:
+        """Serve on a thread, and read `payloads` (a feed to follow) on another; `shutdown()` stops
+        serving."""
+        if payloads is not None:
+            threading.Thread(target=follow, args=(self.store, payloads), daemon=True, name="feed").start()
         threading.Thread(target=self.serve_forever, daemon=True, name="http").start()
         return self
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+import pycountry
 
 from workers.export.columns import Row, article_row, event_rows
 
@@ -114,8 +117,19 @@ def _after(items: OrderedDict, since: int, seq_of, keys: bool = False) -> list:
 
 def _summary(article: Row, events: list[Row]) -> dict[str, Any]:
     return {name: article[name] for name in ARTICLE_FIELDS} | {
-        "events": [{name: event[name] for name in EVENT_FIELDS} for event in events]
+        "events": [
+            {name: event[name] for name in EVENT_FIELDS} | {"country_number": _number(event["country"])}
+            for event in events
+        ]
     }
+
+
+@cache
+def _number(alpha_2: str | None) -> str | None:
+    """ISO 3166-1 numeric code of a country (the world map's shape ids): the page puts an event
+    placed in a country without coordinates at the country's centre."""
+    found = pycountry.countries.get(alpha_2=alpha_2) if alpha_2 else None
+    return found.numeric if found else None
 
 
 def marked_sentence(record: dict[str, Any], event: dict[str, Any]) -> list[dict[str, str]]:

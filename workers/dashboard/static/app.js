@@ -26,7 +26,11 @@ const state = {
   plotted: [], // {x, y, r, article, event} of the points drawn
 };
 const map = { projection: null, width: 0, height: 0 };
-const hook = (window.newsworker = { ready: false, renderMs: null, plotted: () => state.plotted.map((p) => ({ article: p.article.article_id, index: p.event.event_index, type: p.event.plover_type, x: p.x, y: p.y, r: p.r })) });
+const hook = (window.newsworker = {
+  ready: false,
+  renderMs: null,
+  plotted: () => state.plotted.map((p) => ({ article: p.article.article_id, index: p.event.event_index, type: p.event.plover_type, x: p.x, y: p.y, r: p.r, exact: p.exact })),
+});
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -79,33 +83,86 @@ function visibleEvents() {
 async function loadMap() {
   const topology = await (await fetch("/static/vendor/countries-110m.json")).json();
   map.countries = topojson.feature(topology, topology.objects.countries).features;
-  layoutMap();
-  window.addEventListener("resize", () => { layoutMap(); render(); });
-  $("map").addEventListener("click", pick);
-}
-
-function layoutMap() {
-  const box = $("map").getBoundingClientRect();
-  map.width = box.width;
-  map.height = box.height;
-  map.projection = d3.geoNaturalEarth1().fitExtent([[4, 4], [box.width - 4, box.height - 4]], { type: "Sphere" });
-  const path = d3.geoPath(map.projection);
+  // a country's centre: that of its largest polygon (France's is in Europe, not the Atlantic)
+  map.centres = new Map(map.countries.map((country) => {
+    const polygons = country.geometry.type === "MultiPolygon"
+      ? country.geometry.coordinates.map((coordinates) => ({ type: "Polygon", coordinates }))
+      : [country.geometry];
+    const largest = polygons.reduce((a, b) => (d3.geoArea(b) > d3.geoArea(a) ? b : a));
+    return [country.id, d3.geoCentroid(largest)];
+  }));
   const svg = $("countries");
-  svg.setAttribute("viewBox", `0 0 ${box.width} ${box.height}`);
-  svg.replaceChildren(svgPath("sphere", path({ type: "Sphere" })));
+  svg.replaceChildren(svgPath("sphere", ""));
   for (const country of map.countries) {
-    const shape = svgPath("country", path(country) || "");
+    const shape = svgPath("country", "");
     shape.setAttribute("data-name", country.properties.name);
     const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
     title.textContent = country.properties.name;
     shape.append(title);
     svg.append(shape);
   }
+  layoutMap();
+  window.addEventListener("resize", () => { layoutMap(); render(); });
+  bindZoom();
+}
+
+// The world fitted to the map's box; zoom and pan move the projection itself (no tiles to fetch).
+function layoutMap() {
+  const box = $("map").getBoundingClientRect();
+  map.width = box.width;
+  map.height = box.height;
+  map.projection = d3.geoNaturalEarth1().fitExtent([[4, 4], [box.width - 4, box.height - 4]], { type: "Sphere" });
+  map.scale = map.projection.scale();
+  map.origin = map.projection.translate();
+  $("countries").setAttribute("viewBox", `0 0 ${box.width} ${box.height}`);
   const canvas = $("points");
   const ratio = window.devicePixelRatio || 1;
   canvas.width = Math.round(box.width * ratio);
   canvas.height = Math.round(box.height * ratio);
   canvas.getContext("2d").setTransform(ratio, 0, 0, ratio, 0, 0);
+  drawCountries();
+}
+
+function drawCountries() {
+  const path = d3.geoPath(map.projection);
+  const [sphere, ...shapes] = $("countries").children;
+  sphere.setAttribute("d", path({ type: "Sphere" }));
+  map.countries.forEach((country, i) => shapes[i].setAttribute("d", path(country) || ""));
+}
+
+function bindZoom() {
+  const box = () => $("map").getBoundingClientRect();
+  const moved = (dx, dy) => {
+    const [x, y] = map.projection.translate();
+    map.projection.translate([x + dx, y + dy]);
+    drawCountries();
+    drawPoints(state.visible);
+  };
+  $("map").addEventListener("wheel", (wheel) => {
+    wheel.preventDefault();
+    const at = [wheel.clientX - box().left, wheel.clientY - box().top];
+    const place = map.projection.invert(at);
+    if (!place || !Number.isFinite(place[0])) return;  // off the globe
+    const scale = Math.min(map.scale * 40, Math.max(map.scale, map.projection.scale() * Math.exp(-wheel.deltaY / 300)));
+    map.projection.scale(scale);
+    if (scale === map.scale) map.projection.translate(map.origin);
+    const [x, y] = map.projection(place);
+    moved(scale === map.scale ? 0 : at[0] - x, scale === map.scale ? 0 : at[1] - y);
+  }, { passive: false });
+  let drag = null;
+  $("map").addEventListener("mousedown", (down) => { drag = { x: down.clientX, y: down.clientY, far: 0 }; });
+  window.addEventListener("mousemove", (move) => {
+    if (!drag || !(move.buttons & 1)) return;
+    drag.far += Math.abs(move.clientX - drag.x) + Math.abs(move.clientY - drag.y);
+    moved(move.clientX - drag.x, move.clientY - drag.y);
+    drag.x = move.clientX;
+    drag.y = move.clientY;
+  });
+  $("map").addEventListener("click", (click) => {
+    if (!drag || drag.far < 4) pick(click);  // a drag is no click
+    drag = null;
+  });
+  $("map").addEventListener("dblclick", () => { layoutMap(); drawPoints(state.visible); });
 }
 
 function svgPath(cls, d) {
@@ -119,21 +176,34 @@ function drawPoints(visible) {
   const context = $("points").getContext("2d");
   context.clearRect(0, 0, map.width, map.height);
   state.plotted = [];
+  // where: the place's coordinates, else the centre of its country (drawn as a ring: somewhere there)
+  const placed = [];
+  for (const v of visible) {
+    if (v.event.latitude !== null && v.event.longitude !== null) {
+      placed.push({ ...v, at: [v.event.longitude, v.event.latitude], exact: true });
+    } else if (map.centres.has(v.event.country_number)) {
+      placed.push({ ...v, at: map.centres.get(v.event.country_number), exact: false });
+    }
+  }
   // the largest first, so that small events stay visible on top of them
-  const placed = visible.filter((v) => v.event.latitude !== null && v.event.longitude !== null)
-    .sort((a, b) => (b.event.fatalities || 0) - (a.event.fatalities || 0));
-  context.lineWidth = 0.8;
-  context.strokeStyle = "rgba(20, 24, 30, 0.8)";
-  for (const { article, event } of placed) {
-    const [x, y] = map.projection([event.longitude, event.latitude]);
+  placed.sort((a, b) => (b.event.fatalities || 0) - (a.event.fatalities || 0));
+  for (const { article, event, at, exact } of placed) {
+    const [x, y] = map.projection(at);
     const r = 4 + Math.min(14, 2.5 * Math.sqrt(event.fatalities || 0));
     context.globalAlpha = 0.3 + 0.7 * event.confidence;
-    context.fillStyle = colour(event.plover_type);
     context.beginPath();
     context.arc(x, y, r, 0, 2 * Math.PI);
-    context.fill();
+    if (exact) {
+      context.fillStyle = colour(event.plover_type);
+      context.fill();
+      context.lineWidth = 0.8;
+      context.strokeStyle = "rgba(20, 24, 30, 0.8)";
+    } else {
+      context.lineWidth = 2.5;
+      context.strokeStyle = colour(event.plover_type);
+    }
     context.stroke();
-    state.plotted.push({ x, y, r, article, event });
+    state.plotted.push({ x, y, r, article, event, exact });
   }
   context.globalAlpha = 1;
 }
