@@ -29,6 +29,7 @@ def browser() -> Iterator:
 
     if not CHROMIUM.exists():
         pytest.fail("no /usr/bin/chromium: `make setup-test` installs it (deploy/local/setup.sh --test-env)")
+    ARTEFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
@@ -145,7 +146,6 @@ def test_the_seed_s_events_are_on_the_map_at_their_places(page, enriched_seed):
     protest = sorted(plotted(page, article="tunis-protest-en"), key=lambda p: p["exact"])
     assert [p["exact"] for p in protest] == [False, True]
     assert [country_at(page, p) for p in protest] == ["Tunisia", "Tunisia"]
-    ARTEFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTEFACTS / "dashboard-seed.png")
     assert page.problems == []
 

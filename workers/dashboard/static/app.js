@@ -346,7 +346,8 @@ function render() {
   renderStories(state.visible);
   renderList(state.visible);
   const total = [...state.articles.values()].reduce((n, a) => n + a.events.length, 0);
-  $("status").textContent = `${state.visible.length} of ${total} events · ${state.articles.size} articles`;
+  const refused = state.rejected ? ` · ${state.rejected} records refused (not enriched articles)` : "";
+  $("status").textContent = `${state.visible.length} of ${total} events · ${state.articles.size} articles${refused}`;
   hook.renderMs = performance.now() - started;
 }
 
@@ -366,6 +367,7 @@ async function poll() {
     for (const id of changes.removed) state.articles.delete(id);
     const changed = changes.reset || changes.articles.length || changes.removed.length;
     state.seq = changes.seq;
+    state.rejected = changes.rejected;
     if (changed) {
       updateLanguages();
       render();
