@@ -179,3 +179,12 @@ def test_a_source_is_files_or_the_topic_never_both_nor_none(enriched_seed, tmp_p
     for args in (["-o", out], [str(enriched_seed), "--from-kafka", "-o", out]):
         result = CliRunner().invoke(main, ["export", *args])
         assert result.exit_code == 2 and "--from-kafka" in result.output
+
+
+def test_a_duckdb_file_with_another_table_is_refused_not_mixed(enriched_seed, tmp_path):
+    db = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE events (article_id VARCHAR, n INTEGER)")
+    con.close()
+    result = CliRunner().invoke(main, ["export", str(enriched_seed), "-o", str(db)])
+    assert result.exit_code == 1 and "its events table has other columns" in result.output
