@@ -19,6 +19,29 @@ needs_shared_data = pytest.mark.skipif(not SHARED_DATA.exists(), reason="no ../s
 SEEDS = REPO / "seeds"
 SEED_TXT = SEEDS / "000_d82f3b9495a6aa15.txt"
 ANT_SAMPLE = SEEDS / "ant-sample.jsonl"
+# Written for the tests: the seed's lead in English (its story, in another language), and a protest
+# in English and in French (another story, with actors; placed in a country and in a city).
+BESIDE_THE_SEED = (
+    {
+        "id": "deir-ez-zor-en",
+        "title": "Russian Defence Ministry: ISIS is on its way to defeat in Deir ez-Zor",
+        "text": "The Syrian Arab Army continues its advance towards the city of Deir ez-Zor, backed by the"
+        " Russian air force. Russian jets destroyed three ISIS ammunition depots near Deir ez-Zor, killing"
+        " 12 fighters.",
+    },
+    {
+        "id": "tunis-protest-en",
+        "title": "Teachers protest in Tunisia",
+        "text": "Hundreds of teachers protested in front of the Ministry of Education in Tunis on Monday,"
+        " demanding higher wages.",
+    },
+    {
+        "id": "tunis-protest-fr",
+        "title": "Manifestation d'enseignants en Tunisie",
+        "text": "Des centaines d'enseignants ont manifesté lundi devant le ministère de l'Éducation à Tunis"
+        " pour réclamer des hausses de salaires.",
+    },
+)
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +89,24 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator:
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture(scope="session")
+def enriched_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed and BESIDE_THE_SEED, enriched by `newsworker enrich` (in-process: the models the
+    session already loaded serve): two stories, each in two languages."""
+    import orjson
+    from click.testing import CliRunner
+
+    from workers.cli import main
+
+    folder = tmp_path_factory.mktemp("enriched")
+    beside = folder / "beside.jsonl"
+    beside.write_bytes(b"".join(orjson.dumps(article) + b"\n" for article in BESIDE_THE_SEED))
+    out = folder / "enriched.jsonl"
+    result = CliRunner().invoke(main, ["enrich", str(SEED_TXT), str(beside), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
 
 
 def storied(record: dict) -> dict:

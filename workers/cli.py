@@ -1,4 +1,4 @@
-"""`newsworker` command line: enrich, worker, replay, kafka, demo, bench, config."""
+"""`newsworker` command line: enrich, worker, replay, export, dashboard, kafka, demo, bench, config."""
 
 from __future__ import annotations
 
@@ -169,6 +169,110 @@ def replay(paths: tuple[str, ...], topic: str | None, rate: float, loops: int, *
     except (ReplayError, InputError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"replayed {sent} articles to {topic or settings.raw_topic}")
+
+
+def _enriched_source(paths: tuple[Path, ...], from_kafka: bool, **flags):
+    """Enriched payloads from files, or from the enriched topic (`follow`: on and on)."""
+    from workers import feed
+
+    if bool(paths) == from_kafka:
+        raise click.UsageError("name enriched JSONL files, or --from-kafka for the enriched topic")
+    if paths:
+        return lambda **_: feed.from_files(tuple(map(str, paths)))
+    settings = Settings.from_env(**flags)
+    return lambda **options: feed.from_topic(settings, **options)
+
+
+_source_options = (
+    click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path)),
+    click.option(
+        "--from-kafka", is_flag=True, help="Read the enriched topic (--enriched-topic) instead of files."
+    ),
+    config.options("enriched_topic", *KAFKA_SETTINGS),
+)
+
+
+def _with_source(command):
+    for option in reversed(_source_options):
+        command = option(command)
+    return command
+
+
+@main.command()
+@_with_source
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="events.duckdb (both tables, upserted), events.parquet or events.csv.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["duckdb", "parquet", "csv"]), help="Default: from the name."
+)
+@click.option(
+    "--table",
+    type=click.Choice(["events", "articles"]),
+    default="events",
+    show_default=True,
+    help="Parquet/CSV: one row per event, or per article.",
+)
+def export(
+    paths: tuple[Path, ...], from_kafka: bool, output: Path, fmt: str | None, table: str, **flags
+) -> None:
+    """One row per event (key: article id, event index) from enriched JSONL or the enriched topic
+    (read up to its end offsets): DuckDB, Parquet or CSV. The last record of an article id counts:
+    replays and copies never add rows."""
+    from workers.export.run import export as run_export
+    from workers.export.tables import ExportError
+    from workers.records import InputError
+
+    source = _enriched_source(paths, from_kafka, **flags)
+    try:
+        summary = run_export(source(), output, fmt, table, warn=lambda line: click.echo(line, err=True))
+    except (ExportError, InputError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"read {summary.read} enriched records ({summary.articles} articles, {summary.rejected} refused);"
+        f" {output}: {summary.rows} {table} rows",
+        err=True,
+    )
+
+
+@main.command()
+@_with_source
+@config.options("dashboard_port", "dashboard_hours")
+@click.option(
+    "--max-articles",
+    type=click.IntRange(min=1),
+    default=50_000,
+    show_default=True,
+    help="Articles kept in memory; the least recently changed go first.",
+)
+def dashboard(paths: tuple[Path, ...], from_kafka: bool, max_articles: int, **flags) -> None:
+    """Serve the events page on 127.0.0.1: a world map of the events of the last hours, their
+    timeline, stories in every language, filters; following the enriched topic, or files."""
+    import time
+
+    from workers.dashboard.server import Dashboard, follow
+    from workers.dashboard.store import Store
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = Settings.from_env(**flags)
+    source = _enriched_source(paths, from_kafka, **flags)
+    try:
+        page = Dashboard(settings.dashboard_port, Store(max_articles), settings.dashboard_hours)
+    except OSError as exc:
+        raise click.ClickException(f"127.0.0.1:{settings.dashboard_port}: {exc.strerror}") from None
+    if paths:  # files: read before serving, so that the page opens on all of them
+        follow(page.store, source())
+    page.start(None if paths else source(follow=True))
+    click.echo(f"events page on {page.url} (Ctrl-C stops it)", err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        page.shutdown()
 
 
 @main.group()

@@ -85,6 +85,10 @@ class Settings:
         "Seconds a rebalanced worker may take to recover the stories table; past it the worker exits"
         " (code 75) to be restarted: faust's recovery can stall after a worker dies. 0: wait forever.",
     )
+    dashboard_port: int = _setting(8050, "Port of `newsworker dashboard`, the events page (on 127.0.0.1).")
+    dashboard_hours: float = _setting(
+        72.0, "The events page first shows the events of the last N hours of event time (0: all)."
+    )
     state_dir: str = _setting(".newsworker", "Directory for worker state and the local broker.")
     log_level: str = _setting(
         "info", "Log level: info recommended (faust's warn puts its root logger at DEBUG: 13-21% more CPU)."

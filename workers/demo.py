@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import click
 
 from workers.config import Settings
-from workers.kafka_local import KAFKA_VERSION, LocalKafka, free_port, jars_ready
+from workers.kafka_local import KAFKA_VERSION, LocalKafka, free_port, jars_ready, port_open
 from workers.local_run import WorkerProcess, read_topic
 from workers.records import expand_paths
 from workers.replay import articles, replay
@@ -40,11 +47,14 @@ def run_demo(settings: Settings, seeds: Path, keep_running: bool) -> None:
         for name in ("newsworker_articles_consumed_total", "newsworker_articles_enriched_total"):
             click.echo(f"  {name}  {scraped.get(name, 0):.0f}")
         if keep_running:
+            page_log = state / "demo-dashboard.log"
+            page, url = _start_dashboard(settings, page_log)
             click.echo(f"\nleft running: worker pid {worker.process.pid}, Kafka pid {broker.pid()}")
             click.echo(f"  metrics {worker.url}/metrics, health {worker.url}/healthz, {worker.url}/readyz")
-            click.echo(f"  stop them with: kill {worker.process.pid} {broker.pid()}")
+            _show_page(page, url, ids, page_log)
+            click.echo(f"  stop them with: kill {worker.process.pid} {broker.pid()} {page.pid}")
             return
-        click.echo("(KEEP_RUNNING=1 make demo leaves the worker and Kafka up to browse /metrics)")
+        click.echo("(KEEP_RUNNING=1 make demo leaves the worker, Kafka and the events page up)")
     except BaseException:
         keep_running = False
         raise
@@ -53,6 +63,48 @@ def run_demo(settings: Settings, seeds: Path, keep_running: bool) -> None:
             worker.stop()
             broker.stop()
             click.echo("stopped the worker and Kafka")
+
+
+def _start_dashboard(settings: Settings, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """`newsworker dashboard --from-kafka` following the demo's enriched topic, as a child process
+    (on the dashboard port, or a free one when that is taken)."""
+    port = settings.dashboard_port if not port_open(settings.dashboard_port) else free_port()
+    args = [
+        *(sys.executable, "-m", "workers", "dashboard", "--from-kafka"),
+        *("--bootstrap-servers", settings.bootstrap_servers, "--enriched-topic", settings.enriched_topic),
+        *("--dashboard-port", str(port), "--dashboard-hours", str(settings.dashboard_hours)),
+    ]
+    with log_path.open("ab") as log:
+        page = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    return page, f"http://127.0.0.1:{port}/"
+
+
+def _show_page(
+    page: subprocess.Popen, url: str, ids: list[str], log_path: Path, timeout: float = 60.0
+) -> None:
+    """Wait until the page holds every replayed article, then say where the seed's events are."""
+    deadline = time.monotonic() + timeout
+    articles: dict[str, dict] = {}
+    while len(articles) < len(set(ids)) and time.monotonic() < deadline and page.poll() is None:
+        try:
+            with urllib.request.urlopen(url + "api/changes?since=0", timeout=2) as response:
+                articles = {a["article_id"]: a for a in json.load(response)["articles"]}
+        except OSError:
+            pass
+        time.sleep(0.5)
+    if page.poll() is not None or not articles:
+        if page.poll() is None:
+            os.kill(page.pid, signal.SIGTERM)
+        click.echo(f"  the events page did not start: see {log_path}")
+        return
+    seed = articles.get(ids[0], {"events": []})  # the seed's file sorts first
+    places = collections.Counter(
+        e["place_name"] or e["place"] for e in seed["events"] if e["latitude"] is not None
+    )
+    click.echo(f"  events page {url} (pid {page.pid}): {len(articles)} articles from the enriched topic")
+    click.echo(
+        f"    the seed's events on the map: {dict(places)}; 'window: all' shows the ANT sample (2014-2017)"
+    )
 
 
 def _summarise(received: dict, ids: list[str], seeds: Path) -> None:

@@ -62,7 +62,7 @@ class LocalKafka:
         if self.pid() is not None:
             log.info("Kafka already running (pid %s) on %s", self.pid(), self.bootstrap)
             return
-        if _port_open(self.port):
+        if port_open(self.port):
             raise KafkaLocalError(f"port {self.port} is already in use by another process")
         self.dir.mkdir(parents=True, exist_ok=True)
         classpath = resolve_classpath()
@@ -127,7 +127,7 @@ class LocalKafka:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise KafkaLocalError(f"Kafka exited with {process.returncode}; see {self.log_file}")
-            if _port_open(self.port):
+            if port_open(self.port):
                 try:
                     admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
                     brokers = admin.describe_cluster()["brokers"]
@@ -205,7 +205,7 @@ def _cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
 
 
-def _port_open(port: int) -> bool:
+def port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -217,6 +217,6 @@ def free_port() -> int:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        if port < 65535 and not _port_open(port + 1):
+        if port < 65535 and not port_open(port + 1):
             return port
     raise KafkaLocalError("no free port pair on 127.0.0.1")

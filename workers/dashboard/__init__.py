@@ -1,0 +1,1 @@
+"""`newsworker dashboard`: the events page (README.md beside this file)."""

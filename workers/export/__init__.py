@@ -1,0 +1,1 @@
+"""`newsworker export`: the events table (README.md beside this file)."""
