@@ -253,16 +253,19 @@ def labelled(
 def ours(
     lexicon: Callable[[str, str], list[dict[str, Any]]],
     borderline: str = CORPUS_BORDERLINE,
+    types: tuple[str, ...] | None = None,
     path: Path = CORPUS,
 ) -> list[Candidate]:
     """The lexicon's candidates in our annotated ANT sentences (workers/data/annotations/), training
     only. A candidate of type T is real when the annotator's label for T is `yes`; `borderline`
     (the type is there, not as a main event OEDA's coders would all accept) trains as BORDERLINE
-    says."""
+    says; `types`: the PLOVER types whose candidates it gives (None: every type)."""
     out = []
     for row in corpus_rows(path):
         for event in lexicon(row["text"], "ar"):
             plover = event["plover"]["type"]
+            if types is not None and plover not in types:
+                continue
             label = _our_label(row, plover)
             treated = BORDERLINE[borderline] if label == "borderline" else (label == "yes", 1.0)
             if treated is not None:

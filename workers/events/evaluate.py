@@ -376,8 +376,9 @@ def corpus(data: Path) -> list[str]:
         return decisions.out_of_fold(candidates, x)
 
     lines = []
-    for policy in ("without", *decisions.BORDERLINE):
-        extra = [] if policy == "without" else decisions.ours(lexicon_events, policy)
+    variants = [("without", None), *((policy, None) for policy in decisions.BORDERLINE), ("no", ("ASSAULT",))]
+    for policy, types in variants:
+        extra = [] if policy == "without" else decisions.ours(lexicon_events, policy, types)
         static_only = out_of_fold(base + extra)[: len(base)]
         default = e5_decisions.out_of_fold(base, static_only)
         cells = []
@@ -389,6 +390,7 @@ def corpus(data: Path) -> list[str]:
                 f_easy = oeda_scores(base, confidence, t, yes[t], at, skip=hard[t])[2]
                 cells.append(f"{name} {t} F1 {f_all:.3f} (vs easy no {f_easy:.3f})")
         label = "without our corpus" if policy == "without" else f"with our corpus, borderline as {policy}"
+        label += f", its {' and '.join(types)} candidates only" if types else ""
         lines.append(f"OEDA Arabic, 5-fold CV, {label} ({len(extra)} corpus candidates): " + "; ".join(cells))
     for with_corpus in (False, True):
         found, _ = actors(data, with_corpus)
