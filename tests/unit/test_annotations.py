@@ -12,7 +12,7 @@ from tests.conftest import SHARED_DATA, needs_shared_data
 from workers.annotations import calibration_sets
 from workers.annotations.agreement import agreement, disagreements, pairs
 from workers.annotations.batches import deal
-from workers.annotations.merge import merged
+from workers.annotations.merge import calibrated, merged
 from workers.annotations.score import passes, scores
 from workers.annotations.sentences import article_sentences
 from workers.annotations.validate import annotations, check, check_line, read_jsonl
@@ -127,11 +127,16 @@ def test_kappa_and_disagreements_pair_the_batch_annotation_with_the_second(tmp_p
     # observed agreement 0.5 is what chance gives when the first says yes twice: kappa 0
     assert figures["protest"]["agreement"] == 0.5 and figures["protest"]["kappa"] == pytest.approx(0.0)
 
-    lines = merged(tmp_path, {"ann1", "ann2"})
+    lines = merged(tmp_path, calibrated(["ann1", "ann2"]))
     assert [x["id"] for x in lines] == ["a", "b"]
     assert [len(x["annotations"]) for x in lines] == [2, 2] and lines[1]["protest"] == "yes"
     assert ARTICLE["text"][lines[1]["start"] : lines[1]["end"]] == STRIKE
-    assert merged(tmp_path, {"ann2"})[1]["protest"] == "borderline"  # an uncounted annotator drops out
+    assert (
+        merged(tmp_path, calibrated(["ann2"]))[1]["protest"] == "borderline"
+    )  # an uncounted annotator drops out
+    # calibrated for ASSAULT alone, ann1's PROTEST label does not count: the second annotator's does
+    assert merged(tmp_path, calibrated(["ann1:assault", "ann2"]))[1]["protest"] == "borderline"
+    assert merged(tmp_path, calibrated(["ann1:assault"]))[1]["protest"] is None
 
 
 def test_every_stretch_of_batches_holds_each_group_in_proportion():

@@ -17,14 +17,19 @@ def ours() -> list[decisions.Candidate]:
 
 
 def test_corpus_candidates_carry_the_annotators_labels(ours):
-    rows = {row["text"]: row for row in decisions.corpus_rows()}
+    rows = decisions.corpus_rows()
     assert len(rows) >= 100 and ours
+    labels: dict[tuple[str, str], set[str]] = {}  # a text may recur in two articles
+    for row in rows:
+        for kind in ("assault", "protest"):
+            if row[kind] is not None:  # no annotator calibrated for it
+                labels.setdefault((row["text"], kind.upper()), set()).add(row[kind])
     for c in ours:
         assert c.train_only and decisions.fold(c) == -1 and c.language == "ar"
         plover = c.event["plover"]["type"]
         if plover in ("ASSAULT", "PROTEST"):
-            label = rows[c.text][plover.lower()]
-            assert c.label == (label == "yes"), (c.text, plover, label)
+            given = labels[(c.text, plover)]
+            assert c.label in {label == "yes" for label in given}, (c.text, plover, given)
 
 
 def test_corpus_trains_every_fold_and_is_never_scored(ours):

@@ -5,7 +5,7 @@ sentence's offsets in the article body, its text, the labels of its first annota
 annotator's), and every annotation with its annotator, its events and their spans. A span's
 `start`/`end` are offsets in the sentence text; add the sentence's `start` for the article body.
 
-    .venv/bin/python -m workers.annotations.merge ROOT DEST.jsonl ANNOTATOR [ANNOTATOR ...]
+    .venv/bin/python -m workers.annotations.merge ROOT DEST.jsonl ANNOTATOR[:assault|protest] ...
 """
 
 from __future__ import annotations
@@ -16,13 +16,25 @@ from typing import Any
 
 import orjson
 
-from workers.annotations.validate import annotations, read_jsonl
+from workers.annotations.validate import SENTENCE_TYPES, annotations, read_jsonl
 
 META = ("article", "url", "start", "end", "title", "text")
 
 
-def merged(root: Path, annotators: set[str]) -> list[dict[str, Any]]:
-    """The corpus lines, in sentence order of the batches."""
+def calibrated(names: list[str]) -> dict[str, set[str]]:
+    """`ann1` (calibrated for both sentence labels) or `ann2:assault` (for ASSAULT only) -> the
+    sentence labels each annotator's files count for."""
+    out = {}
+    for name in names:
+        annotator, _, kinds = name.partition(":")
+        out[annotator] = set(kinds.split(",")) if kinds else set(SENTENCE_TYPES)
+    return out
+
+
+def merged(root: Path, annotators: dict[str, set[str]]) -> list[dict[str, Any]]:
+    """The corpus lines, in sentence order of the batches. A sentence label comes from its first
+    annotation by an annotator calibrated for it; null when none is (the sentence still serves the
+    other label)."""
     outs = sorted(p for p in (root / "out").glob("*.jsonl") if p.name.startswith(("batch-", "double-")))
     found = annotations([p for p in outs if p.name.split(".")[1] in annotators], root)
     meta = {
@@ -39,8 +51,10 @@ def merged(root: Path, annotators: set[str]) -> list[dict[str, Any]]:
             {
                 "id": i,
                 **{k: row[k] for k in META},
-                "assault": records[0]["assault"],
-                "protest": records[0]["protest"],
+                **{
+                    kind: next((r[kind] for r in records if kind in annotators[r["annotator"]]), None)
+                    for kind in SENTENCE_TYPES
+                },
                 "annotations": [
                     {k: r[k] for k in ("annotator", "assault", "protest", "events", "note") if k in r}
                     for r in records
@@ -51,7 +65,7 @@ def merged(root: Path, annotators: set[str]) -> list[dict[str, Any]]:
 
 
 def main(root: Path, dest: Path, annotators: list[str]) -> None:
-    lines = merged(root, set(annotators))
+    lines = merged(root, calibrated(annotators))
     with dest.open("wb") as w:
         for line in lines:
             w.write(orjson.dumps(line) + b"\n")

@@ -273,6 +273,8 @@ def ours(
             if types is not None and plover not in types:
                 continue
             label = _our_label(row, plover)
+            if label is None:  # no annotator calibrated for this label read the sentence
+                continue
             treated = BORDERLINE[borderline] if label == "borderline" else (label == "yes", 1.0)
             if treated is not None:
                 real, weight = treated
@@ -287,9 +289,9 @@ def corpus_rows(path: Path = CORPUS) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.open(encoding="utf-8")]
 
 
-def _our_label(row: dict[str, Any], plover: str) -> str:
-    """yes / borderline / no for a PLOVER type: the sentence's own label for ASSAULT and PROTEST,
-    else the first annotation's events of the type."""
+def _our_label(row: dict[str, Any], plover: str) -> str | None:
+    """yes / borderline / no for a PLOVER type: the sentence's own label for ASSAULT and PROTEST
+    (None where no calibrated annotator gave it), else the first annotation's events of the type."""
     if plover in ("ASSAULT", "PROTEST"):
         return row[plover.lower()]
     labels = {e["label"] for e in row["annotations"][0]["events"] if e["type"] == plover}

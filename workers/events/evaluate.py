@@ -405,12 +405,13 @@ def corpus(data: Path) -> list[str]:
     confidence = out_of_fold(candidates)
     rows = decisions.corpus_rows()
     for t in OEDA_TYPES:
-        truth = {r["text"] for r in rows if r[t.lower()] == "yes"}
+        read = [r for r in rows if r[t.lower()] is not None]
+        truth = {r["text"] for r in read if r[t.lower()] == "yes"}
         labelled = [replace(c, label=c.text in truth) for c in candidates]
         p, r, f = oeda_scores(labelled, confidence, t, len(truth), at, source="ours")
         lines.append(
             f"our corpus {t}, 5-fold CV (OEDA in every training fold): P {p:.3f} R {r:.3f} F1 {f:.3f} "
-            f"({len(truth)} yes of {len(rows)} sentences; static decision)"
+            f"({len(truth)} yes of {len(read)} sentences; static decision)"
         )
     return lines
 
