@@ -7,6 +7,7 @@ groups, so annotation can stop after any batch. About 10% of each batch is liste
 independent annotation.
 
     .venv/bin/python -m workers.annotations.batches SENTENCES.jsonl OUT_DIR
+    .venv/bin/python -m workers.annotations.batches --extra ASSAULT SENTENCES.jsonl OUT_DIR
 """
 
 from __future__ import annotations
@@ -102,5 +103,34 @@ def main(source: Path, out_dir: Path) -> None:
             w.write(orjson.dumps(m) + b"\n")
 
 
+def extra(source: Path, out_dir: Path, plover: str) -> None:
+    """A second round for one PLOVER type: every candidate of it not yet selected, in batches
+    numbered after the existing ones (the first round's yes were fewer than the issue expects);
+    their ids are appended to selection.jsonl with the group `extra-TYPE`."""
+    rng = random.Random(f"{SEED}-{plover}")
+    taken = {orjson.loads(line)["id"] for line in (out_dir / "selection.jsonl").open("rb")}
+    with source.open("rb") as f:
+        rest = [s for s in map(orjson.loads, f) if s["id"] not in taken]
+    fresh = _rotate_years([s for s in rest if any(c["type"] == plover for c in s["candidates"])], rng)
+    number = len(list((out_dir / "batches").glob("batch-*.jsonl")))
+    with (out_dir / "selection.jsonl").open("ab") as manifest:
+        for first in range(0, len(fresh), BATCH):
+            number += 1
+            name = f"batch-{number:03d}"
+            with (out_dir / "batches" / f"{name}.jsonl").open("wb") as w:
+                for s in fresh[first : first + BATCH]:
+                    w.write(orjson.dumps({k: s[k] for k in FIELDS}) + b"\n")
+                    line = {
+                        "id": s["id"],
+                        "batch": name,
+                        "group": f"extra-{plover}",
+                        "candidates": s["candidates"],
+                    }
+                    manifest.write(orjson.dumps(line) + b"\n")
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    if sys.argv[1] == "--extra":  # --extra TYPE SENTENCES.jsonl OUT_DIR
+        extra(Path(sys.argv[3]), Path(sys.argv[4]), sys.argv[2])
+    else:
+        main(Path(sys.argv[1]), Path(sys.argv[2]))
