@@ -98,14 +98,14 @@ def worker(**flags) -> None:
 
     import faust
 
-    from workers.kafka_client import MAX_MESSAGE_BYTES, BrokerUnreachable, ensure_topics
+    from workers.kafka_client import MAX_MESSAGE_BYTES, KafkaAccessError, ensure_topics
     from workers.stream.app import build_app
 
     settings = Settings.from_env(**flags)
     _check_settings(settings)
     try:
         topic_bytes = ensure_topics(settings)
-    except BrokerUnreachable as exc:
+    except KafkaAccessError as exc:
         raise click.ClickException(str(exc)) from None
     # Outputs and dead letters are sized to what their topics really accept (the producer's own
     # request limit caps both).
