@@ -102,9 +102,9 @@ def create(admin: object, grants: list[Grant], principal: str) -> None:
         for g in grants
         for op in g.operations
     ]
-    result = admin.create_acls(acls)  # type: ignore[attr-defined]
-    if result["failed"]:
-        raise RuntimeError(f"ACLs not created: {result['failed']}")
+    failed = admin.create_acls(acls)["failed"]  # type: ignore[attr-defined]
+    if failed:
+        raise failed[0](f"{len(failed)} of {len(acls)} ACLs not created")  # the broker's error class
 
 
 def _constant(operation: str) -> str:

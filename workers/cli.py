@@ -176,10 +176,10 @@ def kafka() -> None:
     """A local single-node Apache Kafka 4.x (KRaft) on 127.0.0.1."""
 
 
-def _local_kafka(state_dir: str | None, port: int):
+def _local_kafka(state_dir: str | None, port: int, secured: bool = False, users: tuple[str, ...] = ()):
     from workers.kafka_local import LocalKafka
 
-    return LocalKafka(Path(Settings.from_env(state_dir=state_dir).state_dir) / "kafka", port)
+    return LocalKafka(Path(Settings.from_env(state_dir=state_dir).state_dir) / "kafka", port, secured, users)
 
 
 def _with_kafka_options(command):
@@ -189,17 +189,29 @@ def _with_kafka_options(command):
 
 @kafka.command("start")
 @_with_kafka_options
-def kafka_start(port: int, state_dir: str | None) -> None:
+@click.option(
+    "--secured",
+    is_flag=True,
+    help="SASL_SSL with SCRAM-SHA-512 and ACLs on (super user `admin`), from the first start of a state dir.",
+)
+@click.option(
+    "--user", "users", multiple=True, help="Secured: another SCRAM user (repeatable), made at first start."
+)
+def kafka_start(port: int, state_dir: str | None, secured: bool, users: tuple[str, ...]) -> None:
     """Resolve the jars (first run), format storage, start, wait until ready."""
     from workers.kafka_local import KafkaLocalError
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    broker = _local_kafka(state_dir, port)
+    broker = _local_kafka(state_dir, port, secured, users)
     try:
         broker.start()
     except KafkaLocalError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Kafka running on {broker.bootstrap} (pid {broker.pid()}, logs {broker.log_file})")
+    if secured:  # how to connect: settings as env vars, the password by its file
+        for user in ("admin", *users):
+            env = config.secret_free_env(broker.client_settings(user), KAFKA_SETTINGS)
+            click.echo(f"{user}: " + " ".join(f"{k}={v}" for k, v in env.items()))
 
 
 @kafka.command("stop")
@@ -219,6 +231,37 @@ def kafka_status(port: int, state_dir: str | None) -> None:
         click.echo("Kafka is not running")
         sys.exit(1)
     click.echo(f"Kafka running (pid {pid})")
+
+
+@main.command()
+@click.option("--principal", help="The worker's Kafka principal (default: User:<--sasl-username>).")
+@click.option("--apply", is_flag=True, help="Create the ACLs, with these settings' credentials (an admin's).")
+@config.options("raw_topic", "enriched_topic", "dlq_topic", "group_id", "stories_topic", *KAFKA_SETTINGS)
+def acls(principal: str | None, apply: bool, **flags) -> None:
+    """The Kafka ACLs a worker needs and nothing more, as kafka-acls.sh commands (workers/acls.md)."""
+    from kafka.errors import KafkaError
+
+    from workers import acls as worker_acls
+    from workers.kafka_client import KafkaAccessError, admin_client, explain
+
+    settings = Settings.from_env(**flags)
+    principal = principal or f"User:{settings.sasl_username or 'newsworker'}"
+    grants = worker_acls.worker_grants(settings)
+    if not apply:
+        for line in worker_acls.kafka_acls_commands(grants, principal, settings.bootstrap_servers):
+            click.echo(line)
+        return
+    try:
+        admin = admin_client(settings)
+    except KafkaAccessError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        worker_acls.create(admin, grants, principal)
+    except KafkaError as exc:
+        raise click.ClickException(explain(exc, settings, "Alter on the cluster (to create ACLs)")) from None
+    finally:
+        admin.close()
+    click.echo(f"granted {principal}: {sum(len(g.operations) for g in grants)} ACLs")
 
 
 @main.command()

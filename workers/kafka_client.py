@@ -11,7 +11,13 @@ from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    SaslAuthenticationFailedError,
+    TopicAlreadyExistsError,
+)
 
 from workers.config import Settings
 from workers.records import TOPIC_MAX_BYTES
@@ -23,7 +29,7 @@ T = TypeVar("T")
 # dead letter can carry an over-limit raw record (the raw limit is Settings.max_record_bytes).
 MAX_MESSAGE_BYTES = TOPIC_MAX_BYTES
 KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588  # the broker default of message.max.bytes
-BOOTSTRAP_TIMEOUT_MS = 10_000
+BOOTSTRAP_TIMEOUTS_MS = (3_000, 10_000)
 
 
 def client_config(settings: Settings) -> dict[str, Any]:
@@ -109,11 +115,14 @@ def explain(exc: BaseException, settings: Settings, doing: str = "") -> str:
     how = settings.security_protocol
     if how.startswith("SASL"):
         how += f" (mechanism {settings.sasl_mechanism}, user {user})"
-    hint = (
-        f"check {_setting('security_protocol')}: the listener may speak another protocol"
-        if settings.security_protocol != "PLAINTEXT"
-        else "is the broker running there, and does the listener speak PLAINTEXT?"
-    )
+    if "refused" in text.lower():
+        hint = (
+            f"nothing accepts connections there: is the broker running? check {_setting('bootstrap_servers')}"
+        )
+    elif settings.security_protocol != "PLAINTEXT":
+        hint = f"check {_setting('security_protocol')}: the listener may speak another protocol"
+    else:
+        hint = "is the broker running there, and does the listener speak PLAINTEXT?"
     detail = text if text.startswith(name) else f"{name}: {text}"
     return f"cannot connect to {at} with security protocol {how}: {detail}; {hint}"
 
@@ -145,7 +154,12 @@ class _ClientErrors(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args if isinstance(record.args, tuple) else ()
-        self.seen += [a for a in args if isinstance(a, BaseException)]
+        for exc in (a for a in args if isinstance(a, BaseException)):
+            if isinstance(exc, KafkaConnectionError) and any(_authenticating(a) for a in args):
+                # Refused credentials: the broker answers and closes; when both arrive in one read,
+                # kafka-python 3.0 keeps only the close.
+                exc = SaslAuthenticationFailedError(f"connection closed during SASL authentication ({exc})")
+            self.seen.append(exc)
 
     def __enter__(self) -> _ClientErrors:
         logger = logging.getLogger("kafka")
@@ -158,25 +172,44 @@ class _ClientErrors(logging.Handler):
         logger.removeHandler(self)
         logger.propagate = self.propagate
 
-    def cause(self, fallback: BaseException) -> BaseException:
-        """The most telling error logged: a TLS or SASL refusal over a dropped connection."""
+    def refusal(self) -> BaseException | None:
+        """A refusal no retry cures: the credentials, or the broker's certificate."""
         for exc in self.seen:
             if "Authentication" in type(exc).__name__ or "CERTIFICATE_VERIFY_FAILED" in str(exc):
                 return exc
-        return self.seen[-1] if self.seen else fallback
+        return None
+
+    def cause(self, fallback: BaseException) -> BaseException:
+        """The most telling error logged: a refusal over a dropped connection."""
+        causes = [exc for exc in self.seen if not isinstance(exc, KafkaTimeoutError)]  # not "gave up"
+        return self.refusal() or (causes[-1] if causes else fallback)
+
+
+def _authenticating(connection: object) -> bool:
+    """A kafka-python connection that got past the version exchange with SASL still to come: when
+    it drops (rather than answer a SASL request with an error) as the bootstrap fails, the broker
+    refused the credentials."""
+    return (
+        getattr(connection, "sasl_enabled", False)
+        and getattr(connection, "broker_version_data", None) is not None
+    )
 
 
 def admin_client(settings: Settings) -> KafkaAdminClient:
-    """An admin client, or KafkaAccessError naming the cause and the setting to change."""
+    """An admin client, or KafkaAccessError naming the cause and the setting to change. A first
+    short try shows a refusal (credentials, certificate) in seconds; a longer one waits for a broker
+    that is slow to answer."""
     with _ClientErrors() as errors:
-        try:
-            return KafkaAdminClient(
-                client_id="newsworker-admin",
-                bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
-                **client_config(settings),
-            )
-        except (KafkaError, OSError) as exc:  # ssl.SSLError is an OSError
-            raise KafkaAccessError(explain(errors.cause(exc), settings)) from None
+        for timeout_ms in BOOTSTRAP_TIMEOUTS_MS:
+            try:
+                return KafkaAdminClient(
+                    client_id="newsworker-admin", bootstrap_timeout_ms=timeout_ms, **client_config(settings)
+                )
+            except (KafkaError, OSError) as exc:  # ssl.SSLError is an OSError
+                failure = exc
+                if errors.refusal() is not None:
+                    break
+        raise KafkaAccessError(explain(errors.cause(failure), settings)) from None
 
 
 def ensure_topics(settings: Settings) -> dict[str, int]:
@@ -219,8 +252,10 @@ def _check_grants(admin: KafkaAdminClient, settings: Settings, topics: list[str]
     broker reports the operations the user may perform on each (KIP-430)."""
     from workers.acls import missing_operations, worker_grants
 
+    if "CLUSTER_ACTION" in admin.describe_cluster().get("authorized_operations", ()):
+        return  # granted what only brokers and super users hold: no authorizer, or a super user
     grants = worker_grants(settings)
-    with _denied(settings, f"Describe on the consumer group {settings.group_id!r}"):
+    with _denied(settings, f"Read on the consumer group {settings.group_id!r}"):
         described = _retried(
             lambda: admin.describe_groups([settings.group_id], include_authorized_operations=True)
         )
