@@ -41,6 +41,10 @@ def worker_grants(settings: Settings) -> list[Grant]:
     return grants
 
 
+def needed_operations(grants: list[Grant], resource: str, name: str) -> list[str]:
+    return [op for g in grants if g.covers(resource, name) for op in g.operations]
+
+
 def missing_operations(granted: Iterable[str], needed: Iterable[str]) -> list[str]:
     """Operations in `needed` that the broker did not report as authorized (its names, e.g.
     DESCRIBE_CONFIGS, or ours, DescribeConfigs)."""

@@ -202,6 +202,7 @@ def kafka_start(port: int, state_dir: str | None, secured: bool, users: tuple[st
     from workers.kafka_local import KafkaLocalError
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # the readiness probe's connection chatter
     broker = _local_kafka(state_dir, port, secured, users)
     try:
         broker.start()
@@ -541,5 +542,5 @@ def show_config(markdown: bool) -> None:
         click.echo(config.markdown_table())
         return
     for name, value in vars(Settings.from_env()).items():
-        shown = "***" if "password" in name and value else value
+        shown = "***" if name in config.SECRETS and value else value
         click.echo(f"{config.env_name(name)}={shown}")

@@ -1,4 +1,6 @@
-"""Kafka connection settings shared by kafka-python (replay, admin) and faust (worker)."""
+"""Kafka clients' settings, one function for faust (the worker) and kafka-python (replay, admin,
+the lag and gap checks); topic creation; the worker's start-up check of its access; refusals
+explained in one line that names the setting or ACL to change (workers/acls.md)."""
 
 from __future__ import annotations
 
@@ -87,8 +89,8 @@ class KafkaAccessError(RuntimeError):
 
 
 def explain(exc: BaseException, settings: Settings, doing: str = "") -> str:
-    """One line for a failure to reach or use the broker, from kafka-python's or aiokafka's error:
-    what went wrong, in the user's settings' terms, and what to change. Never the password."""
+    """One line for a client's failure to reach or use the broker: what went wrong, in the user's
+    settings' terms, and what to change. Never the password."""
     name, text = type(exc).__name__, str(exc)
     user = settings.sasl_username or "<none>"
     at = f"Kafka at {settings.bootstrap_servers}"
@@ -248,37 +250,35 @@ def _new_topic(name: str, settings: Settings) -> NewTopic:
 
 
 def _check_grants(admin: KafkaAdminClient, settings: Settings, topics: list[str]) -> None:
-    """Stop before faust starts when the broker does not grant the worker's ACLs on its topics: the
-    broker reports the operations the user may perform on each (KIP-430)."""
-    from workers.acls import missing_operations, worker_grants
+    """Stop before faust starts when the broker does not grant the worker's ACLs on its topics and
+    group: the broker reports the operations the user may perform on each (KIP-430)."""
+    from workers.acls import missing_operations, needed_operations, worker_grants
 
     if "CLUSTER_ACTION" in admin.describe_cluster().get("authorized_operations", ()):
         return  # granted what only brokers and super users hold: no authorizer, or a super user
     grants = worker_grants(settings)
+    allowed = {("topic", t["name"]): t.get("authorized_operations") for t in admin.describe_topics(topics)}
     with _denied(settings, f"Read on the consumer group {settings.group_id!r}"):
         described = _retried(
             lambda: admin.describe_groups([settings.group_id], include_authorized_operations=True)
         )
-    group = described[settings.group_id]
-    # A group the broker does not know yet reports no operations; aiokafka would wait forever for
-    # a join the broker refuses: so join it once, with kafka-python, which raises.
-    if group.get("authorized_operations") is None and "GroupIdNotFound" in (group.get("error") or ""):
-        with _denied(settings, f"Read on the consumer group {settings.group_id!r}"):
-            _join_once(settings)
-    allowed = {("group", settings.group_id): group.get("authorized_operations")}
-    for topic in admin.describe_topics(topics):
-        allowed["topic", topic["name"]] = topic.get("authorized_operations")
-    lacking = []
-    for (resource, name), granted in allowed.items():
-        if granted is None:
-            continue
-        needed = [op for g in grants if g.covers(resource, name) for op in g.operations]
-        lacking += [f"{op} on {resource} {name!r}" for op in missing_operations(granted, needed)]
+        allowed["group", settings.group_id] = described[settings.group_id].get("authorized_operations")
+    lacking = [
+        f"{op} on {resource} {name!r}"
+        for (resource, name), granted in allowed.items()
+        if granted is not None
+        for op in missing_operations(granted, needed_operations(grants, resource, name))
+    ]
     if lacking:
         raise KafkaAccessError(
             f"Kafka at {settings.bootstrap_servers} denies user {settings.sasl_username or '<none>'!r} "
             f"{', '.join(lacking)}: grant the worker's ACLs, `newsworker acls` prints them (README, Security)"
         )
+    if allowed["group", settings.group_id] is None:
+        # A group the broker does not know yet reports no operations, and aiokafka would wait
+        # forever for a join the broker refuses: join it once, with kafka-python, which raises.
+        with _denied(settings, f"Read on the consumer group {settings.group_id!r}"):
+            _join_once(settings)
 
 
 def _retried(call: Callable[[], T], wait_s: float = 10.0) -> T:
