@@ -159,6 +159,7 @@ def _check_settings(settings: Settings) -> None:
 @config.options("raw_topic", *KAFKA_SETTINGS)
 def replay(paths: tuple[str, ...], topic: str | None, rate: float, loops: int, **flags) -> None:
     """Replay .txt / JSONL (.jsonl.gz) article files, or stdin as `-`, into Kafka, keyed by article id."""
+    from workers.kafka_client import KafkaAccessError
     from workers.records import InputError
     from workers.replay import ReplayError
     from workers.replay import replay as run_replay
@@ -166,7 +167,7 @@ def replay(paths: tuple[str, ...], topic: str | None, rate: float, loops: int, *
     settings = Settings.from_env(**flags)
     try:
         sent = run_replay(paths, settings, topic, rate, loops, progress=sys.stderr.isatty())
-    except (ReplayError, InputError, FileNotFoundError) as exc:
+    except (ReplayError, InputError, FileNotFoundError, KafkaAccessError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"replayed {sent} articles to {topic or settings.raw_topic}")
 

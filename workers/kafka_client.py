@@ -26,6 +26,7 @@ from workers.records import TOPIC_MAX_BYTES
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+C = TypeVar("C")
 
 # Topics this project creates accept records up to 16 MiB (records.TOPIC_MAX_BYTES), so that a
 # dead letter can carry an over-limit raw record (the raw limit is Settings.max_record_bytes).
@@ -197,21 +198,23 @@ def _authenticating(connection: object) -> bool:
     )
 
 
-def admin_client(settings: Settings) -> KafkaAdminClient:
-    """An admin client, or KafkaAccessError naming the cause and the setting to change. A first
-    short try shows a refusal (credentials, certificate) in seconds; a longer one waits for a broker
-    that is slow to answer."""
+def connected(settings: Settings, client: Callable[..., C], **options: Any) -> C:
+    """A kafka-python client (admin, producer) of these settings, connected; or KafkaAccessError
+    naming the cause and the setting to change. A first short try shows a refusal (credentials,
+    certificate) in seconds; a longer one waits for a broker that is slow to answer."""
     with _ClientErrors() as errors:
         for timeout_ms in BOOTSTRAP_TIMEOUTS_MS:
             try:
-                return KafkaAdminClient(
-                    client_id="newsworker-admin", bootstrap_timeout_ms=timeout_ms, **client_config(settings)
-                )
+                return client(bootstrap_timeout_ms=timeout_ms, **client_config(settings), **options)
             except (KafkaError, OSError) as exc:  # ssl.SSLError is an OSError
                 failure = exc
                 if errors.refusal() is not None:
                     break
         raise KafkaAccessError(explain(errors.cause(failure), settings)) from None
+
+
+def admin_client(settings: Settings) -> KafkaAdminClient:
+    return connected(settings, KafkaAdminClient, client_id="newsworker-admin")
 
 
 def ensure_topics(settings: Settings) -> dict[str, int]:
