@@ -96,10 +96,7 @@ def worker(**flags) -> None:
     """Run the stream worker (faust): raw topic -> enriched topic, bad input -> dead-letter topic."""
     import dataclasses
 
-    import faust
-
     from workers.kafka_client import MAX_MESSAGE_BYTES, KafkaAccessError, ensure_topics
-    from workers.stream.app import build_app
 
     settings = Settings.from_env(**flags)
     _check_settings(settings)
@@ -107,6 +104,11 @@ def worker(**flags) -> None:
         topic_bytes = ensure_topics(settings)
     except KafkaAccessError as exc:
         raise click.ClickException(str(exc)) from None
+    # faust only now (~1.5 s of imports): a refusal above is reported without them
+    import faust
+
+    from workers.stream.app import build_app
+
     # Outputs and dead letters are sized to what their topics really accept (the producer's own
     # request limit caps both).
     limits = dataclasses.replace(
