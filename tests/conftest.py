@@ -52,6 +52,21 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
     broker.stop()
 
 
+@pytest.fixture(scope="session")
+def secured_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    """A second broker, started only for the tests that ask for it: SASL_SSL with SCRAM-SHA-512,
+    ACLs on; `admin` is its super user, WORKER_USER has no ACL until a test grants some."""
+    broker = LocalKafka(
+        tmp_path_factory.mktemp("kafka-secured"), free_port(), secured=True, users=(WORKER_USER,)
+    )
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+WORKER_USER = "newsworker"
+
+
 @pytest.fixture
 def settings(kafka: LocalKafka, tmp_path: Path) -> Settings:
     """Settings on the session broker with this test's own topics, group and ports."""

@@ -96,17 +96,19 @@ def worker(**flags) -> None:
     """Run the stream worker (faust): raw topic -> enriched topic, bad input -> dead-letter topic."""
     import dataclasses
 
-    import faust
-
-    from workers.kafka_client import MAX_MESSAGE_BYTES, BrokerUnreachable, ensure_topics
-    from workers.stream.app import build_app
+    from workers.kafka_client import MAX_MESSAGE_BYTES, KafkaAccessError, ensure_topics
 
     settings = Settings.from_env(**flags)
     _check_settings(settings)
     try:
         topic_bytes = ensure_topics(settings)
-    except BrokerUnreachable as exc:
+    except KafkaAccessError as exc:
         raise click.ClickException(str(exc)) from None
+    # faust only now (~1.5 s of imports): a refusal above is reported without them
+    import faust
+
+    from workers.stream.app import build_app
+
     # Outputs and dead letters are sized to what their topics really accept (the producer's own
     # request limit caps both).
     limits = dataclasses.replace(
@@ -159,6 +161,7 @@ def _check_settings(settings: Settings) -> None:
 @config.options("raw_topic", *KAFKA_SETTINGS)
 def replay(paths: tuple[str, ...], topic: str | None, rate: float, loops: int, **flags) -> None:
     """Replay .txt / JSONL (.jsonl.gz) article files, or stdin as `-`, into Kafka, keyed by article id."""
+    from workers.kafka_client import KafkaAccessError
     from workers.records import InputError
     from workers.replay import ReplayError
     from workers.replay import replay as run_replay
@@ -166,7 +169,7 @@ def replay(paths: tuple[str, ...], topic: str | None, rate: float, loops: int, *
     settings = Settings.from_env(**flags)
     try:
         sent = run_replay(paths, settings, topic, rate, loops, progress=sys.stderr.isatty())
-    except (ReplayError, InputError, FileNotFoundError) as exc:
+    except (ReplayError, InputError, FileNotFoundError, KafkaAccessError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"replayed {sent} articles to {topic or settings.raw_topic}")
 
@@ -280,10 +283,10 @@ def kafka() -> None:
     """A local single-node Apache Kafka 4.x (KRaft) on 127.0.0.1."""
 
 
-def _local_kafka(state_dir: str | None, port: int):
+def _local_kafka(state_dir: str | None, port: int, secured: bool = False, users: tuple[str, ...] = ()):
     from workers.kafka_local import LocalKafka
 
-    return LocalKafka(Path(Settings.from_env(state_dir=state_dir).state_dir) / "kafka", port)
+    return LocalKafka(Path(Settings.from_env(state_dir=state_dir).state_dir) / "kafka", port, secured, users)
 
 
 def _with_kafka_options(command):
@@ -293,17 +296,30 @@ def _with_kafka_options(command):
 
 @kafka.command("start")
 @_with_kafka_options
-def kafka_start(port: int, state_dir: str | None) -> None:
+@click.option(
+    "--secured",
+    is_flag=True,
+    help="SASL_SSL with SCRAM-SHA-512 and ACLs on (super user `admin`), from the first start of a state dir.",
+)
+@click.option(
+    "--user", "users", multiple=True, help="Secured: another SCRAM user (repeatable), made at first start."
+)
+def kafka_start(port: int, state_dir: str | None, secured: bool, users: tuple[str, ...]) -> None:
     """Resolve the jars (first run), format storage, start, wait until ready."""
     from workers.kafka_local import KafkaLocalError
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    broker = _local_kafka(state_dir, port)
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # the readiness probe's connection chatter
+    broker = _local_kafka(state_dir, port, secured, users)
     try:
         broker.start()
     except KafkaLocalError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Kafka running on {broker.bootstrap} (pid {broker.pid()}, logs {broker.log_file})")
+    if secured:  # how to connect: settings as env vars, the password by its file
+        for user in ("admin", *users):
+            env = config.secret_free_env(broker.client_settings(user), KAFKA_SETTINGS)
+            click.echo(f"{user}: " + " ".join(f"{k}={v}" for k, v in env.items()))
 
 
 @kafka.command("stop")
@@ -323,6 +339,37 @@ def kafka_status(port: int, state_dir: str | None) -> None:
         click.echo("Kafka is not running")
         sys.exit(1)
     click.echo(f"Kafka running (pid {pid})")
+
+
+@main.command()
+@click.option("--principal", help="The worker's Kafka principal (default: User:<--sasl-username>).")
+@click.option("--apply", is_flag=True, help="Create the ACLs, with these settings' credentials (an admin's).")
+@config.options("raw_topic", "enriched_topic", "dlq_topic", "group_id", "stories_topic", *KAFKA_SETTINGS)
+def acls(principal: str | None, apply: bool, **flags) -> None:
+    """The Kafka ACLs a worker needs and nothing more, as kafka-acls.sh commands (workers/acls.md)."""
+    from kafka.errors import KafkaError
+
+    from workers import acls as worker_acls
+    from workers.kafka_client import KafkaAccessError, admin_client, explain
+
+    settings = Settings.from_env(**flags)
+    principal = principal or f"User:{settings.sasl_username or 'newsworker'}"
+    grants = worker_acls.worker_grants(settings)
+    if not apply:
+        for line in worker_acls.kafka_acls_commands(grants, principal, settings.bootstrap_servers):
+            click.echo(line)
+        return
+    try:
+        admin = admin_client(settings)
+    except KafkaAccessError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        worker_acls.create(admin, grants, principal)
+    except KafkaError as exc:
+        raise click.ClickException(explain(exc, settings, "Alter on the cluster (to create ACLs)")) from None
+    finally:
+        admin.close()
+    click.echo(f"granted {principal}: {sum(len(g.operations) for g in grants)} ACLs")
 
 
 @main.command()
@@ -613,5 +660,5 @@ def show_config(markdown: bool) -> None:
         click.echo(config.markdown_table())
         return
     for name, value in vars(Settings.from_env()).items():
-        shown = "***" if "password" in name and value else value
+        shown = "***" if name in config.SECRETS and value else value
         click.echo(f"{config.env_name(name)}={shown}")

@@ -195,6 +195,11 @@ def cli_args(settings: Settings) -> list[str]:
     return args
 
 
+def secret_free_env(settings: Settings, names: tuple[str, ...]) -> dict[str, str]:
+    """The named settings as NEWSWORKER_* variables, secrets left out."""
+    return {env_name(n): str(getattr(settings, n)) for n in names if n not in SECRETS}
+
+
 def secret_env(settings: Settings) -> dict[str, str]:
     return {env_name(name): str(getattr(settings, name)) for name in SECRETS}
 

@@ -2,6 +2,12 @@
 
 The broker's jars come from Maven Central through `deploy/local/kafka/pom.xml` (Maven resolves
 them into ~/.m2 once); the classpath is cached next to the broker's data. Java 17+ runs it.
+
+PLAINTEXT by default. Secured (`secured=True`, `newsworker kafka start --secured`), it speaks
+SASL_SSL with SCRAM-SHA-512 and enforces ACLs, as production clusters do: a throw-away CA and the
+broker's certificate are made with openssl at first start, and the users (the super user `admin`
+and any others named) are written into the cluster's metadata by Kafka's own `kafka-storage format
+--add-scram`, with passwords generated into `<dir>/users/NAME.password` (0600).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import base64
 import hashlib
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -18,12 +25,19 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from workers.config import Settings
+
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
 POM = REPO / "deploy" / "local" / "kafka" / "pom.xml"
 SERVER_PROPERTIES = REPO / "deploy" / "local" / "kafka" / "server.properties"
+SECURED_PROPERTIES = REPO / "deploy" / "local" / "kafka" / "secured.properties"
 LOG4J = REPO / "deploy" / "local" / "kafka" / "log4j2.properties"
+ADMIN = "admin"  # the super user of a secured broker
+SCRAM = "SCRAM-SHA-512"
+SCRAM_ITERATIONS = 8192
+BROKER_CN = "localhost"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "newsworker" / "kafka"
 
 
@@ -33,14 +47,39 @@ class KafkaLocalError(RuntimeError):
 
 @dataclass(frozen=True)
 class LocalKafka:
-    """A broker's home: `dir` holds data, logs and the pid file; it listens on 127.0.0.1:port."""
+    """A broker's home: `dir` holds data, logs and the pid file; it listens on 127.0.0.1:port.
+    Secured, `users` are the SCRAM users besides the admin (created when the storage is formatted)."""
 
     dir: Path
     port: int = 9092
+    secured: bool = False
+    users: tuple[str, ...] = ()
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The PEM CA that signed the broker's certificate (secured)."""
+        return self.dir / "tls" / "ca.pem"
+
+    def password_file(self, user: str = ADMIN) -> Path:
+        return self.dir / "users" / f"{user}.password"
+
+    def client_settings(self, user: str = ADMIN, **changes) -> Settings:
+        """Settings that reach this broker as `user` (secured: its password read from its file)."""
+        if not self.secured:
+            return Settings(bootstrap_servers=self.bootstrap, **changes)
+        return Settings(
+            bootstrap_servers=self.bootstrap,
+            security_protocol="SASL_SSL",
+            sasl_mechanism=SCRAM,
+            sasl_username=user,
+            sasl_password_file=str(self.password_file(user)),
+            ssl_cafile=str(self.ca_file),
+            **changes,
+        )
 
     @property
     def pid_file(self) -> Path:
@@ -66,6 +105,8 @@ class LocalKafka:
             raise KafkaLocalError(f"port {self.port} is already in use by another process")
         self.dir.mkdir(parents=True, exist_ok=True)
         classpath = resolve_classpath()
+        if self.secured:
+            self._make_tls()
         properties = self._write_properties()
         if not (self.dir / "data" / "meta.properties").exists():
             _java(
@@ -76,6 +117,7 @@ class LocalKafka:
                 f"--cluster-id={_cluster_id()}",  # ids may start with "-": never a separate argument
                 "-c",
                 str(properties),
+                *(f"--add-scram={self._scram(user)}" for user in self._all_users()),
             )
         with self.log_file.open("ab") as out:
             process = subprocess.Popen(
@@ -112,16 +154,67 @@ class LocalKafka:
             os.kill(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
 
-    def _write_properties(self) -> Path:
-        text = SERVER_PROPERTIES.read_text().format(
-            port=self.port, controller_port=self.port + 1, data_dir=self.dir / "data"
+    def _all_users(self) -> list[str]:
+        return [ADMIN, *(u for u in self.users if u != ADMIN)] if self.secured else []
+
+    def _password(self, user: str) -> str:
+        """The user's password, generated into its file (0600) the first time."""
+        path = self.password_file(user)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(18) + "\n")
+        return path.read_text().splitlines()[0]
+
+    def _scram(self, user: str) -> str:
+        """kafka-storage's SCRAM credential of `user`, salted here: the password itself never
+        reaches a command line."""
+        salt = os.urandom(16)
+        salted = hashlib.pbkdf2_hmac("sha512", self._password(user).encode(), salt, SCRAM_ITERATIONS)
+        b64 = base64.b64encode
+        return (
+            f"{SCRAM}=[name={user},iterations={SCRAM_ITERATIONS},"
+            f'salt="{b64(salt).decode()}",saltedpassword="{b64(salted).decode()}"]'
         )
+
+    def _make_tls(self) -> None:
+        """A throw-away CA and the broker's certificate for 127.0.0.1 and localhost, made once."""
+        tls = self.ca_file.parent
+        if (tls / "broker.pem").exists():
+            return
+        tls.mkdir(parents=True, exist_ok=True)
+        days = "3650"
+        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", days, "-subj",
+                 "/CN=newsworker local CA", "-keyout", tls / "ca.key", "-out", self.ca_file)  # fmt: skip
+        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={BROKER_CN}",
+                 "-keyout", tls / "broker.key", "-out", tls / "broker.csr")  # fmt: skip
+        (tls / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        _openssl("x509", "-req", "-in", tls / "broker.csr", "-CA", self.ca_file, "-CAkey",
+                 tls / "ca.key", "-CAcreateserial", "-days", days, "-extfile", tls / "san.ext",
+                 "-out", tls / "broker.crt")  # fmt: skip
+        # Kafka's PEM key store: the (unencrypted PKCS#8) key, then the certificate
+        (tls / "broker.pem").write_text((tls / "broker.key").read_text() + (tls / "broker.crt").read_text())
+
+    def _write_properties(self) -> Path:
+        values = {"port": self.port, "controller_port": self.port + 1, "data_dir": self.dir / "data"}
+        text = SERVER_PROPERTIES.read_text().format(**values)
+        if self.secured:
+            text += "\n" + SECURED_PROPERTIES.read_text().format(
+                **values,
+                admin=ADMIN,
+                admin_password=self._password(ADMIN),
+                tls_dir=self.ca_file.parent,
+                broker_cn=BROKER_CN,
+            )
         path = self.dir / "server.properties"
+        path.touch(mode=0o600)  # secured, it holds the admin's password
         path.write_text(text)
         return path
 
     def _wait_ready(self, process: subprocess.Popen, timeout: float) -> None:
         from kafka import KafkaAdminClient
+
+        from workers.kafka_client import client_config
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -129,7 +222,7 @@ class LocalKafka:
                 raise KafkaLocalError(f"Kafka exited with {process.returncode}; see {self.log_file}")
             if port_open(self.port):
                 try:
-                    admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+                    admin = KafkaAdminClient(**client_config(self.client_settings()), request_timeout_ms=5000)
                     brokers = admin.describe_cluster()["brokers"]
                     admin.close()
                     if brokers:
@@ -185,6 +278,15 @@ def _java(classpath: str, main: str, *args: str) -> None:
         ) from exc
     except subprocess.CalledProcessError as exc:
         raise KafkaLocalError(f"{main} failed:\n{exc.stdout}{exc.stderr}") from exc
+
+
+def _openssl(*args: str | Path) -> None:
+    try:
+        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True, text=True)
+    except FileNotFoundError as exc:
+        raise KafkaLocalError("openssl is needed for a secured broker: apt-get install openssl") from exc
+    except subprocess.CalledProcessError as exc:
+        raise KafkaLocalError(f"openssl {args[0]} failed:\n{exc.stderr}") from exc
 
 
 def _alive(pid: int) -> bool:

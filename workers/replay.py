@@ -11,7 +11,7 @@ from kafka import KafkaProducer
 from tqdm import tqdm
 
 from workers.config import Settings
-from workers.kafka_client import MAX_MESSAGE_BYTES, client_config
+from workers.kafka_client import MAX_MESSAGE_BYTES, connected
 from workers.records import expand_paths, read_inputs, stable_id
 
 
@@ -45,12 +45,14 @@ def replay(
     loops: int = 1,
     progress: bool = False,
 ) -> int:
-    """Send every article; returns how many the broker acknowledged. Raises on any failure."""
+    """Send every article; returns how many the broker acknowledged. Raises on any failure
+    (KafkaAccessError, in one line, when the broker cannot be reached or refuses us)."""
     paths = expand_paths(raw_paths)
     if None in paths and loops > 1:
         raise ReplayError("--loop reads the input again: name files, not - (stdin can be read once)")
-    producer = KafkaProducer(
-        **client_config(settings),
+    producer = connected(
+        settings,
+        KafkaProducer,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,

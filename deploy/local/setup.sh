@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything newsworker's demo and tests need on a fresh Debian machine, idempotently:
-# Java + Maven (to fetch and run Apache Kafka), Prometheus + promtool, uv, and the locked venv.
+# Java + Maven (to fetch and run Apache Kafka), openssl (certificates of the secured local broker),
+# Prometheus + promtool, uv, and the locked venv.
 # `--test-env` also builds .venv-test: the same set plus the `camel` extra (torch, ~5 GB), for the
 # tests that need it, so that .venv stays lean (no torch, no CUDA wheels); and installs chromium for
 # the browser tests.
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/../.."
 need_apt=()
 command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need_apt+=(maven)
+command -v openssl >/dev/null || need_apt+=(openssl)  # the secured local broker's certificates
 command -v promtool >/dev/null || need_apt+=(prometheus)  # ships prometheus and promtool
 if ((${#need_apt[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

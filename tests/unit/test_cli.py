@@ -116,3 +116,17 @@ def test_loading_the_models_is_not_charged_to_the_first_records_budget():
     assert result.returncode == 0, result.stderr
     assert "enriched 1, dead-lettered 0" in result.stderr
     assert orjson.loads(result.stdout)["events"]
+
+
+def test_acls_prints_the_kafka_acls_commands_of_the_worker_grants():
+    result = CliRunner().invoke(
+        main, ["acls", "--group-id", "nw", "--raw-topic", "in", "--sasl-username", "bot"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 5 and all(
+        line.startswith("kafka-acls.sh --bootstrap-server 127.0.0.1:9092") for line in lines
+    )
+    assert "--allow-principal User:bot --operation Read --operation DescribeConfigs --topic in" in lines[0]
+    assert lines[3].endswith("--operation DescribeConfigs --resource-pattern-type prefixed --topic nw")
+    assert lines[4].endswith("--allow-principal User:bot --operation Read --group nw")

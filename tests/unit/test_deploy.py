@@ -164,3 +164,16 @@ def test_dashboard_panels_have_queries():
     assert dashboard["uid"] == "newsworker"
     for panel in dashboard["panels"]:
         assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
+
+
+def test_the_kafka_user_holds_exactly_the_acls_the_worker_needs():
+    from workers.acls import strimzi_acls, worker_grants
+
+    config = one("ConfigMap")["data"]
+    names = ("raw_topic", "enriched_topic", "dlq_topic", "group_id", "stories_topic")
+    settings = Settings(**{name: config[env_name(name)] for name in names if env_name(name) in config})
+    user = yaml.safe_load((K8S / "acls" / "kafkauser.yaml").read_text())
+    assert user["kind"] == "KafkaUser"
+    assert user["metadata"]["name"] == one("Secret")["stringData"]["NEWSWORKER_SASL_USERNAME"]
+    assert user["spec"]["authentication"]["type"] == config["NEWSWORKER_SASL_MECHANISM"].lower()
+    assert user["spec"]["authorization"]["acls"] == strimzi_acls(worker_grants(settings))
