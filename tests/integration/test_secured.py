@@ -193,4 +193,5 @@ def test_a_refusal_stops_the_worker_at_once_with_one_line_naming_what_to_change(
         [line] = output.strip().splitlines()  # one line, no traceback, no client log flood
         assert all(part in line for part in cases[case][1]), (case, line)
         assert password not in output
-        assert took < 30, (case, took)
+        # the 30 s is measured, not asserted (tests assert no timings); a hang fails above
+        print(f"{case}: exit 1 after {took:.1f} s")
