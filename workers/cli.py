@@ -368,23 +368,36 @@ def eval_ner(data: Path, backend: str) -> None:
 @_data_option
 @click.option(
     "--part",
-    type=click.Choice(["all", "main", "replay"]),
+    type=click.Choice(["all", "main", "replay", "news"]),
     default="all",
     show_default=True,
-    help="main: copies, UDHR, cost, memory; replay: an ANT archive replayed in several orders.",
+    help="main: copies, UDHR, cost, memory; replay: an ANT archive replayed in several orders; news:"
+    " real news leads of same-kind events (needs their local text: workers/stories/news.py).",
 )
 def eval_stories(data: Path, part: str) -> None:
     """Near-duplicate F1 on ANT copies and hard negatives, same-story pairs across languages on the
-    UDHR, the story index's cost and memory, and an archive replayed in several orders."""
+    UDHR, the story index's cost and memory, an archive replayed in several orders, and real news
+    leads of same-kind events."""
     from threadpoolctl import threadpool_limits
 
-    from workers.stories import evaluate, replay
+    from workers.stories import evaluate, news, replay
 
-    parts = {"main": evaluate.report, "replay": replay.report}
+    parts = {"main": evaluate.report, "replay": replay.report, "news": news.report}
     with threadpool_limits(1):
         for name, report in parts.items():
             if part in ("all", name):
                 click.echo("\n".join(report(data)))
+
+
+@evaluate.command("stories-fetch")
+@click.option("--output", type=click.Path(path_type=Path), default=None, help="Default ~/.newsworker/.")
+def eval_stories_fetch(output: Path | None) -> None:
+    """Fetch the real news leads' pages (their URLs are in the repository, their text is not) into a
+    local file for `newsworker eval stories --part news`: each page's title and first paragraph."""
+    from workers.stories import news
+
+    for problem in news.fetch(output or news.TEXT):
+        click.echo(problem, err=True)
 
 
 @evaluate.command("events")
