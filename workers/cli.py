@@ -47,6 +47,7 @@ def main() -> None:
     "min_event_confidence",
     "event_decisions",
     "story_window_h",
+    "story_max_articles",
 )
 def enrich(paths: tuple[Path, ...], output, dead_letters, fail_on_dead_letter: bool, **flags) -> None:
     """Enrich .txt / JSONL / .jsonl.gz articles offline (stdin: no PATH or `-`), with the worker's core.
@@ -62,7 +63,7 @@ def enrich(paths: tuple[Path, ...], output, dead_letters, fail_on_dead_letter: b
     settings = Settings.from_env(**flags)
     _check_settings(settings)
     limits = settings.limits()
-    stories = StoryIndex(settings.story_window_h * 3600)  # stories within the input, in its order
+    stories = StoryIndex(settings.story_window_h * 3600, settings.story_max_articles)  # within the input
     files = expand_paths(tuple(map(str, paths))) if paths else [None]
     enriched = dead = 0
     bar = tqdm(unit=" articles", disable=not sys.stderr.isatty(), file=sys.stderr)
@@ -144,6 +145,11 @@ def _check_settings(settings: Settings) -> None:
         raise click.BadParameter(
             f"{settings.story_window_h} is not a positive number of hours",
             param_hint="--story-window-h / NEWSWORKER_STORY_WINDOW_H",
+        )
+    if not settings.story_max_articles > 0:
+        raise click.BadParameter(
+            f"{settings.story_max_articles} is not a positive number of articles",
+            param_hint="--story-max-articles / NEWSWORKER_STORY_MAX_ARTICLES",
         )
 
 
@@ -511,15 +517,38 @@ def eval_ner(data: Path, backend: str) -> None:
 
 @evaluate.command("stories")
 @_data_option
-def eval_stories(data: Path) -> None:
+@click.option(
+    "--part",
+    type=click.Choice(["all", "main", "replay", "news"]),
+    default="all",
+    show_default=True,
+    help="main: copies, UDHR, cost, memory; replay: an ANT archive replayed in several orders; news:"
+    " real news leads of same-kind events (needs their local text: workers/stories/news.py).",
+)
+def eval_stories(data: Path, part: str) -> None:
     """Near-duplicate F1 on ANT copies and hard negatives, same-story pairs across languages on the
-    UDHR, and the story index's cost and memory."""
+    UDHR, the story index's cost and memory, an archive replayed in several orders, and real news
+    leads of same-kind events."""
     from threadpoolctl import threadpool_limits
 
-    from workers.stories.evaluate import report
+    from workers.stories import evaluate, news, replay
 
+    parts = {"main": evaluate.report, "replay": replay.report, "news": news.report}
     with threadpool_limits(1):
-        click.echo("\n".join(report(data)))
+        for name, report in parts.items():
+            if part in ("all", name):
+                click.echo("\n".join(report(data)))
+
+
+@evaluate.command("stories-fetch")
+@click.option("--output", type=click.Path(path_type=Path), default=None, help="Default ~/.newsworker/.")
+def eval_stories_fetch(output: Path | None) -> None:
+    """Fetch the real news leads' pages (their URLs are in the repository, their text is not) into a
+    local file for `newsworker eval stories --part news`: each page's title and first paragraph."""
+    from workers.stories import news
+
+    for problem in news.fetch(output or news.TEXT):
+        click.echo(problem, err=True)
 
 
 @evaluate.command("events")

@@ -71,8 +71,13 @@ class Settings:
     )
     story_window_h: float = _setting(
         72.0,
-        "Story window, hours of event time (published_at): an article is a copy of, or joins the"
-        " story of, articles of the last N hours.",
+        "Story window, hours of event time (published_at, else the enrichment time): two articles"
+        " can be copies, or one story, only when their event times are within N hours of each other.",
+    )
+    story_max_articles: int = _setting(
+        100_000,
+        "Articles the story index keeps (the last to arrive; ~8 KB each in the worker holding the"
+        " index, ~1.2 KB each in Kafka): older arrivals are no longer compared.",
     )
     stories_topic: str = _setting(
         "",

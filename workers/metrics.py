@@ -68,7 +68,8 @@ STORIES = Counter(
 )
 STORY_WINDOW = Gauge(
     "newsworker_story_window",
-    "What the story index holds (articles, stories) in its window: its memory, also kept in Kafka.",
+    "What the story index holds (articles, stories), at most --story-max-articles: its memory, also"
+    " kept in Kafka.",
     ["kind"],
 )
 BUILD = Info("newsworker_build", "Version of the running worker.")

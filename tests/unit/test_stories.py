@@ -15,7 +15,7 @@ from tests.conftest import ANT_SAMPLE, SHARED_DATA, needs_shared_data
 from workers.encoders.use import DIMENSIONS
 from workers.pipeline import default_pipeline
 from workers.stories.evaluate import BOILERPLATE, SCORED_LANGUAGES, Scores, pairs, udhr_features, variant
-from workers.stories.features import Features, features, minhash
+from workers.stories.features import Features, features, minhash, shingles
 from workers.stories.index import ACROSS_LANGUAGES, Assignment, StoryIndex, with_story
 
 HOUR = 3600.0
@@ -59,27 +59,77 @@ def test_a_replayed_article_gets_the_same_answer(ant):
     assert len(index) == 2
 
 
-def test_the_window_forgets_old_articles(ant):
+def test_articles_are_compared_within_the_window_of_each_other(ant):
     index = StoryIndex(window_s=72 * HOUR)
     index.assign(features(enriched(ant[0], "2026-11-01T00:00:00Z")))
-    late_copy = {**ant[0], "id": "late-copy"}
-    assignment, changes = index.assign(features(enriched(late_copy, "2026-11-05T00:00:01Z")))
-    # evicted: deleted from Kafka's table as an entry, kept as an answer
-    assert [key for key, _ in changes] == [ant[0]["id"], f"answered:{ant[0]['id']}", "late-copy"]
-    assert changes[0][1] is None
-    assert assignment.duplicate_of is None and assignment.story == "late-copy"
-    assert list(index.stories) == ["late-copy"]
-    # a replay of the evicted article (at-least-once: the window moved on meanwhile) gets its answer
-    first = features(enriched(ant[0], "2026-11-01T00:00:00Z"))
-    assert index.assign(first)[0].story == ant[0]["id"]
-    # an article older than the window is answered and not kept; a replay gets the same answer,
-    # also from an index reloaded from Kafka
-    old = features(enriched({**ant[0], "id": "old"}, "2026-10-01T00:00:00Z"))
-    answer, changes = index.assign(old)
-    assert "old" not in index and [key for key, _ in changes] == ["answered:old"]
-    assert index.assign(old) == (answer, [])
-    kept = [("late-copy", index.entry("late-copy")), *changes]  # (the evicted one's answer aside)
-    assert StoryIndex.restore(kept).assign(old) == (answer, [])
+    too_late = index.assign(features(enriched({**ant[0], "id": "too-late"}, "2026-11-05T00:00:01Z")))[0]
+    assert too_late.duplicate_of is None and too_late.story == "too-late"
+    # nothing left the index: an article within 72 h of the first, arriving last, is its copy
+    assert ant[0]["id"] in index
+    assert (
+        index.assign(features(enriched({**ant[0], "id": "in-time"}, "2026-11-03T00:00:00Z")))[0].duplicate_of
+        == ant[0]["id"]
+    )
+    # an undated article (the enrichment time: today) neither finds the archived ones nor evicts them
+    undated = features(default_pipeline().enrich({**ant[0], "id": "undated"}).record)
+    assert index.assign(undated)[0].duplicate_of is None
+    early = index.assign(features(enriched({**ant[0], "id": "early"}, "2026-10-30T00:00:00Z")))[0]
+    assert early.duplicate_of == ant[0]["id"]
+
+
+def test_the_index_keeps_the_last_arrivals_and_answers_the_others(ant):
+    index = StoryIndex(capacity=2)
+    articles = [features(enriched(a)) for a in ant[:3]]
+    for f in articles[:2]:
+        index.assign(f)
+    _, changes = index.assign(articles[2])
+    # the earliest arrival left: deleted from Kafka's table as an entry, kept as an answer
+    assert [key for key, _ in changes] == [ant[2]["id"], ant[0]["id"], f"answered:{ant[0]['id']}"]
+    assert changes[1][1] is None and ant[0]["id"] not in index and len(index) == 2
+    # a replay of the evicted article (at-least-once) gets its answer, also from a reloaded index
+    first = index.answers[ant[0]["id"]]
+    assert index.assign(articles[0]) == (first, [])
+    kept = [(key, index.entry(key)) for key in index.entries] + [changes[2]]
+    reloaded = StoryIndex.restore(kept, capacity=2)
+    assert reloaded.assign(articles[0]) == (first, [])
+    # in order of arrival, whatever the event times: the next arrival evicts the second one
+    assert [key for key, _ in reloaded.assign(features(enriched(ant[3])))[1]][:2] == [
+        ant[3]["id"],
+        ant[1]["id"],
+    ]
+
+
+def test_a_replay_in_any_order_finds_the_same_copies(ant):
+    """An archive of dated (2013-2020) and undated articles (their enrichment time: today) with
+    copies that keep their original's date: date order and shuffled orders find the same copies."""
+    rng = random.Random(4)
+    now = datetime.now(UTC).timestamp()
+    articles, truth = [], set()
+    for i, a in enumerate(ant):
+        dated = i % 5 < 2
+        time = (
+            datetime(2013, 1, 1, tzinfo=UTC).timestamp() + rng.uniform(0, 8 * 365) * 86400
+            if dated
+            else now + i
+        )
+        copy = variant(a["text"], i % 4, rng)
+        for name, text in ((a["id"], a["text"]), (f"{a['id']}~copy", copy)):
+            items = shingles(f"{a['title']}\n{text}")
+            vector = np.zeros(DIMENSIONS, np.float32)
+            articles.append(Features(name, "ar", time, minhash(items), len(items), vector, frozenset()))
+        truth.add(frozenset((a["id"], f"{a['id']}~copy")))
+
+    def copies(order: list[Features]) -> set[frozenset[str]]:
+        index = StoryIndex()
+        first = {f.article_id: index.assign(f)[0].duplicate_of or f.article_id for f in order}
+        groups: dict[str, set[str]] = {}
+        for name, group in first.items():
+            groups.setdefault(group, set()).add(name)
+        return {frozenset(g) for g in groups.values() if len(g) > 1}
+
+    assert copies(sorted(articles, key=lambda f: f.time)) == truth
+    for seed in range(3):
+        assert copies(random.Random(seed).sample(articles, len(articles))) == truth
 
 
 def test_the_index_reloads_from_its_kafka_entries(ant):

@@ -8,6 +8,8 @@ enrichment processes) so that the one place holding story state does only look-u
 - `vector`: the multilingual USE vector (workers/encoders/use.py, 1-2 ms) of the title and lead:
   the one vector here that places a translation closer than the same language's other texts.
 - `signature`: the language-independent part: linked entity ids and PLOVER event types.
+- `specifics`: which event the lead reports (specifics.py): the dates it names, its numbers and
+  its linked places.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import rensa
 from workers.encoders import static, use
 from workers.encoders.use import DIMENSIONS
 from workers.entities.arabic import normalize
+from workers.stories import specifics
 
 NUM_PERM = 96
 SEED = 20261201  # fixed: digests are stored in Kafka and compared across processes and restarts
@@ -45,6 +48,7 @@ class Features:
     shingles: int  # how many distinct shingles: Jaccard -> containment
     vector: np.ndarray  # (512,) unit vector, int8-rounded (the form kept in Kafka); zeros: none
     signature: frozenset[str]
+    specifics: frozenset[str] = frozenset()  # none in rows kept before they were
 
     def to_bytes(self, **extra: object) -> bytes:
         """A JSON head (with `extra` fields), NUL, the int8 vector, then the MinHash in rensa's own
@@ -55,6 +59,7 @@ class Features:
             "time": self.time,
             "shingles": self.shingles,
             "signature": sorted(self.signature),
+            "specifics": sorted(self.specifics),
             "vectors": VECTORS,
             **extra,
         }
@@ -84,6 +89,7 @@ class Features:
             head.pop("shingles"),
             vector,
             frozenset(head.pop("signature")),
+            frozenset(head.pop("specifics", ())),
         )
         return f, head
 
@@ -128,14 +134,16 @@ def features(record: dict[str, Any]) -> Features:
     items = shingles(f"{record.get('title') or ''}\n{(record.get('text') or '')[:SHINGLE_CHARS]}")
     signature = {f"{e['link']['kb']}:{e['link']['id']}" for e in record["entities"] if e.get("link")}
     signature |= {f"event:{e['plover']['type']}" for e in record["events"]}
+    title_and_lead = lead(record)
     return Features(
         record["id"],
         language,
         event_time(record),
         minhash(items),
         len(items),
-        use.pretrained().encode([lead(record)])[0],
+        use.pretrained().encode([title_and_lead])[0],
         frozenset(signature),
+        specifics.of_record(record, title_and_lead),
     )
 
 

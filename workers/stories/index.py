@@ -1,8 +1,12 @@
 """The story index: which earlier article is this one a copy of, and which story does it join.
 
-State is the articles of the window (default 72 h of event time, ending at the latest article
-seen); everything else (LSH buckets, story centroids, the entity index) is derived from them, so
-the stream keeps only the articles in Kafka and rebuilds the rest after a restart.
+State is the articles kept (the last `capacity` to arrive: memory, not event time, bounds it);
+everything else (LSH buckets, story centroids) is derived from them, so the stream keeps only the
+articles in Kafka and rebuilds the rest after a restart. Time only gates comparisons: two articles
+can be copies, or one story, only when their event times are within the window of each other
+(default 72 h). No article's time moves anything for the others, so an archive replayed in any
+order (several files, a backfill beside the live feed, undated articles at today's date) finds
+the same copies as in date order.
 
 Decisions, in order (thresholds fixed before `newsworker eval stories` scored them):
 1. Near-duplicate: an LSH candidate of the same language whose shingle sets overlap enough that
@@ -21,7 +25,6 @@ Decisions, in order (thresholds fixed before `newsworker eval stories` scored th
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -31,6 +34,7 @@ import numpy as np
 import orjson
 import rensa
 
+from workers.stories import specifics
 from workers.stories.centring import Centring
 from workers.stories.features import NUM_PERM, Features
 
@@ -46,7 +50,11 @@ SAME_LANGUAGE = 0.74
 ACROSS_LANGUAGES = 0.55
 WITH_SIGNATURE = 0.58
 SHARED_SIGNATURE = 2
+# (within, across languages): the cosines that suffice when the story shares a weekday, a date or a
+# number with the article (specifics.py), chosen on the real news dev events (news.py)
+CORROBORATED = (0.61, 0.42)  # 0.13 below SAME_LANGUAGE and ACROSS_LANGUAGES
 WINDOW_S = 72 * 3600
+CAPACITY = 100_000  # articles kept: ~8 KB each in the process holding the index (README Stories)
 ANSWER = "answered:"  # key prefix of the answers to articles the window does not hold (any more)
 MAX_ANSWERS = 10_000
 
@@ -56,6 +64,7 @@ class Story:
     id: str
     first_seen: float
     signature: Counter = field(default_factory=Counter)
+    specifics: Counter = field(default_factory=Counter)  # its articles' (specifics.py)
     articles: Counter = field(default_factory=Counter)  # language -> articles in the window
 
 
@@ -81,21 +90,30 @@ class Assignment:
 class _Entry:
     features: Features
     assignment: Assignment
+    arrival: int
 
 
 class StoryIndex:
-    def __init__(self, window_s: float = WINDOW_S, across_languages: float = ACROSS_LANGUAGES) -> None:
+    def __init__(
+        self,
+        window_s: float = WINDOW_S,
+        capacity: int = CAPACITY,
+        across_languages: float = ACROSS_LANGUAGES,
+        corroborated: tuple[float, float] = CORROBORATED,
+    ) -> None:
         self.window_s = window_s
-        self.across_languages = across_languages  # varied only by the evaluation that chose it
-        self.clock = 0.0  # the latest event time seen
-        self.entries: dict[str, _Entry] = {}
+        self.capacity = capacity
+        # varied only by the evaluations that chose them
+        self.across_languages = across_languages
+        self.corroborated = corroborated
+        self.entries: OrderedDict[str, _Entry] = OrderedDict()  # in order of arrival
+        self.arrivals = 0  # articles ever added: each entry's arrival number, kept in Kafka
         self.answers: OrderedDict[str, Assignment] = OrderedDict()  # to articles not kept, oldest first
         self.stories: dict[str, Story] = {}
         self._lsh: dict[str, rensa.RMinHashLSH] = {}  # one per language, keyed by slot
         self._slots: dict[str, int] = {}  # article id -> LSH key
         self._ids: dict[int, str] = {}
         self._next_slot = 0
-        self._expiry: list[tuple[float, str]] = []  # (event time, article id), a heap
         # the sum of vectors of each story's articles in each language, one row each: a new article
         # meets every story of the window in one product (divided by the rows' norms: cosines to
         # the centroids)
@@ -104,6 +122,10 @@ class StoryIndex:
         self._row_key: list[tuple[str, str] | None] = []  # row -> (story id, language)
         self._row_count = np.zeros(0, np.float32)  # row -> its articles in the window
         self._row_language = np.zeros(0, np.int32)  # row -> its language's code (-1: a free row)
+        # row -> the earliest and latest event time of its articles: the rows an article can join
+        self._row_first = np.zeros(0, np.float64)
+        self._row_last = np.zeros(0, np.float64)
+        self._row_times: dict[int, Counter] = {}
         self._centring: Centring | None = None  # sized by the first vector
         self._restoring = False  # the means are refreshed once, after the whole window is in
         self._key_row: dict[tuple[str, str], int] = {}
@@ -113,7 +135,7 @@ class StoryIndex:
         return len(self.entries)
 
     def __contains__(self, article_id: str) -> bool:
-        """Whether the window keeps the article (one older than the window is answered, not kept)."""
+        """Whether the index keeps the article (one evicted is answered, not kept)."""
         return article_id in self.entries
 
     def assign(self, f: Features) -> tuple[Assignment, list[tuple[str, bytes | None]]]:
@@ -122,33 +144,26 @@ class StoryIndex:
         known = self.entries.get(f.article_id) or self.answers.get(f.article_id)
         if known is not None:  # a replay (at-least-once): the same answer
             return known if isinstance(known, Assignment) else known.assignment, []
-        self.clock = max(self.clock, f.time)
-        changes = self.evict()
         assignment = (
             self._near_duplicate(f) or self._same_story(f) or Assignment(f.article_id, None, None, f.time)
         )
-        if f.time >= self.clock - self.window_s:
-            self.add(f, assignment)
-            return assignment, [*changes, (f.article_id, self.entry(f.article_id))]
-        # Older than the window: answered, not kept
-        return assignment, changes + self._remember(f.article_id, assignment)
+        self.add(f, assignment)
+        return assignment, [(f.article_id, self.entry(f.article_id)), *self.evict()]
 
     def _remember(self, article_id: str, assignment: Assignment) -> list[tuple[str, bytes | None]]:
-        """Keep the answer given to an article the window does not hold (older than the window, or
-        evicted from it), a bounded number of them, for a replay, which comes soon after the first
-        delivery: the window may have moved on meanwhile (an article without `published_at` moves
-        it to today)."""
+        """Keep the answer given to an article the index no longer holds, a bounded number of them,
+        for a replay, which comes soon after the first delivery."""
         self.answers[article_id] = assignment
         changes: list[tuple[str, bytes | None]] = [(ANSWER + article_id, orjson.dumps(assignment.__dict__))]
         while len(self.answers) > MAX_ANSWERS:
             changes.append((ANSWER + self.answers.popitem(last=False)[0], None))
         return changes
 
-    def add(self, f: Features, assignment: Assignment) -> None:
-        """Record an assignment (also how a restarted worker reloads the window from Kafka)."""
+    def add(self, f: Features, assignment: Assignment, arrival: int | None = None) -> None:
+        """Record an assignment (also how a restarted worker reloads the index from Kafka, with each
+        entry's arrival number)."""
         f = replace(f, vector=f.vector.astype(np.float16))  # kept at half the memory; added and
         # subtracted in this one form, so a story's sum returns to zero exactly
-        self.clock = max(self.clock, f.time)
         lsh = self._lsh.get(f.language)
         if lsh is None:  # rensa's LSH: 2.6 KB an article here, against datasketch's 10
             lsh = self._lsh[f.language] = rensa.RMinHashLSH(0.5, NUM_PERM, BANDS)
@@ -156,8 +171,8 @@ class StoryIndex:
         self._ids[slot] = f.article_id
         self._next_slot += 1
         lsh.insert(slot, f.minhash)
-        self.entries[f.article_id] = _Entry(f, assignment)
-        heapq.heappush(self._expiry, (f.time, f.article_id))
+        self.arrivals = max(self.arrivals, arrival or 0) + 1
+        self.entries[f.article_id] = _Entry(f, assignment, self.arrivals - 1 if arrival is None else arrival)
         story = self.stories.get(assignment.story)
         if story is None:
             story = self.stories[assignment.story] = Story(assignment.story, assignment.first_seen)
@@ -175,12 +190,18 @@ class StoryIndex:
                 self._norms = np.resize(self._norms, len(grown))
                 self._row_count = np.resize(self._row_count, len(grown))
                 self._row_language = np.resize(self._row_language, len(grown))
+                self._row_first = np.resize(self._row_first, len(grown))
+                self._row_last = np.resize(self._row_last, len(grown))
                 self._centring.grow(len(grown))
             self._row_key[row] = key
             self._key_row[key] = row
             self._row_language[row] = self._centring.code(f.language)
+            self._row_times[row] = Counter()
+        self._row_times[self._key_row[key]][f.time] += 1
+        self._span(self._key_row[key])
         story.articles[f.language] += 1
         story.signature.update(f.signature)
+        story.specifics.update(f.specifics)
         self._move(self._key_row[key], f.vector.astype(np.float32), 1)
         if not self._restoring:
             self._centring.added(*self._rows(), len(self.entries))
@@ -190,14 +211,20 @@ class StoryIndex:
         e = self.entries[article_id]
         a = e.assignment
         return e.features.to_bytes(
-            story=a.story, duplicate_of=a.duplicate_of, similarity=a.similarity, first_seen=a.first_seen
+            story=a.story,
+            duplicate_of=a.duplicate_of,
+            similarity=a.similarity,
+            first_seen=a.first_seen,
+            arrival=e.arrival,
         )
 
     @classmethod
-    def restore(cls, kept: Iterable[tuple[str, bytes]], window_s: float = WINDOW_S) -> StoryIndex:
-        """The index of a window kept in Kafka (the keys and values of `assign`'s changes), after a
-        restart or a rebalance."""
-        index = cls(window_s)
+    def restore(
+        cls, kept: Iterable[tuple[str, bytes]], window_s: float = WINDOW_S, capacity: int = CAPACITY
+    ) -> StoryIndex:
+        """The index kept in Kafka (the keys and values of `assign`'s changes), after a restart or a
+        rebalance."""
+        index = cls(window_s, capacity)
         index._restoring = True
         rows = []
         for key, data in kept:
@@ -205,8 +232,10 @@ class StoryIndex:
                 index.answers[key[len(ANSWER) :]] = Assignment(**orjson.loads(data))
             else:
                 rows.append(Features.from_bytes(data))
-        for f, extra in sorted(rows, key=lambda row: row[0].time):
-            index.add(f, Assignment(**extra))
+        # in order of arrival (rows of a release before the arrival numbers: of event time, first)
+        for f, extra in sorted(rows, key=lambda row: (row[1].get("arrival", -1), row[0].time)):
+            arrival = extra.pop("arrival", None)
+            index.add(f, Assignment(**extra), arrival)
         index.evict()
         index._restoring = False
         if index._centring is not None:
@@ -214,14 +243,12 @@ class StoryIndex:
         return index
 
     def evict(self) -> list[tuple[str, bytes | None]]:
-        """Drop the articles older than the window; the changes to Kafka's table: each leaves as an
-        entry and stays as an answer."""
+        """Drop the earliest arrivals beyond the capacity (whatever their event times: an undated
+        article, at today's date, pushes no dated one out early); the changes to Kafka's table:
+        each leaves as an entry and stays as an answer."""
         changes: list[tuple[str, bytes | None]] = []
-        while self._expiry and self._expiry[0][0] < self.clock - self.window_s:
-            _, article_id = heapq.heappop(self._expiry)
-            entry = self.entries.pop(article_id, None)
-            if entry is None:
-                continue
+        while len(self.entries) > self.capacity:
+            article_id, entry = self.entries.popitem(last=False)
             changes += [(article_id, None), *self._remember(article_id, entry.assignment)]
             f = entry.features
             slot = self._slots.pop(article_id)
@@ -231,10 +258,13 @@ class StoryIndex:
             story.articles[f.language] -= 1
             story.signature.subtract(f.signature)
             story.signature = +story.signature  # drop the zero counts
+            story.specifics.subtract(f.specifics)
+            story.specifics = +story.specifics
             key = (story.id, f.language)
             row = self._key_row[key]
+            self._row_times[row][f.time] -= 1
             if story.articles[f.language] == 0:
-                del story.articles[f.language], self._key_row[key]
+                del story.articles[f.language], self._key_row[key], self._row_times[row]
                 self._row_key[row] = None
                 self._matrix[row] = self._norms[row] = self._row_count[row] = 0.0
                 self._row_language[row] = -1
@@ -242,6 +272,7 @@ class StoryIndex:
                 self._free_rows.append(row)
             else:
                 self._move(row, -f.vector.astype(np.float32), -1)
+                self._span(row)
             if not story.articles:
                 del self.stories[story.id]
         return changes
@@ -250,6 +281,10 @@ class StoryIndex:
         """The rows in use: their sums of vectors, articles and language codes (-1: a free row)."""
         n = len(self._row_key)
         return self._matrix[:n], self._row_count[:n], self._row_language[:n]
+
+    def _span(self, row: int) -> None:
+        times = self._row_times[row] = +self._row_times[row]  # without the zero counts
+        self._row_first[row], self._row_last[row] = min(times), max(times)
 
     def _move(self, row: int, vector: np.ndarray, count: int) -> None:
         self._matrix[row] += vector
@@ -264,6 +299,8 @@ class StoryIndex:
         best, best_score = None, 0.0
         for slot in lsh.query(f.minhash):
             other = self.entries[self._ids[slot]]
+            if abs(other.features.time - f.time) > self.window_s:
+                continue
             jaccard = f.minhash.jaccard(other.features.minhash)
             # |A ∩ B| from the Jaccard estimate and the set sizes, over the smaller set
             both = jaccard * (f.shingles + other.features.shingles) / (1 + jaccard)
@@ -279,17 +316,29 @@ class StoryIndex:
         if not self.stories or not f.vector.any():
             return None
         cosines, own = self._cosines(f)
-        # the ten rows closest to their most lenient threshold (with a shared signature)
-        lenient = cosines - np.where(own, WITH_SIGNATURE, min(WITH_SIGNATURE, self.across_languages))
+        # the ten rows closest to their most lenient threshold (corroborated, or with a shared
+        # signature), among the rows with an article within the window of this one
+        n = len(cosines)
+        near = (self._row_first[:n] - self.window_s <= f.time) & (
+            f.time <= self._row_last[:n] + self.window_s
+        )
+        within, across = self.corroborated
+        lenient = cosines - np.where(own, min(WITH_SIGNATURE, within), min(self.across_languages, across))
+        lenient = np.where(near, lenient, -np.inf)
         best: tuple[float, Story, float] | None = None  # (margin, story, cosine)
         for row in np.argsort(-lenient)[:10]:
             cosine, key = float(cosines[row]), self._row_key[row]
             if key is None or lenient[row] < 0:
                 break
             story = self.stories[key[0]]
-            threshold = SAME_LANGUAGE if key[1] == f.language else self.across_languages
+            if specifics.conflict(f.specifics, story.specifics):  # another date: another event
+                continue
+            own_language = key[1] == f.language
+            threshold = SAME_LANGUAGE if own_language else self.across_languages
             if sum(1 for item in f.signature if story.signature.get(item, 0) > 0) >= SHARED_SIGNATURE:
                 threshold = min(threshold, WITH_SIGNATURE)
+            if any(item in story.specifics for item in f.specifics if item.startswith(specifics.CORROBORATE)):
+                threshold = min(threshold, within if own_language else across)
             if cosine >= threshold and (best is None or cosine - threshold > best[0]):
                 best = (cosine - threshold, story, cosine)
         if best is None:

@@ -254,7 +254,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
         nonlocal stories
         stories = None
         if story_partition in app.consumer.assignment():
-            stories = StoryIndex.restore(stories_table.items(), window_s)
+            stories = StoryIndex.restore(stories_table.items(), window_s, settings.story_max_articles)
             log.info("story index: %d articles of the window reloaded from Kafka", len(stories))
         report_window()  # zero on the other workers: the dashboard sums over workers
 
