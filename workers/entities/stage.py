@@ -1,27 +1,31 @@
 """Entities stage: fills `entities` = [{text, type, field, start, end, normalized, link}].
 
 Arabic text goes through the NER backend (offline CRF by default, camel-tools' BERT on request);
-curated actors and countries the backend missed are added from the gazetteer. Other languages get
-a spaCy model's entities when one serves them (optional), else gazetteer entities only (no
-Arabic-model guesses). Every span is cut from token offsets, so `record[field][start:end] == text`
-always holds.
+curated actors and countries the backend missed are added from the gazetteer. English and French
+get spaCy's small pipelines' entities, other languages a spaCy model's when one is named, else
+gazetteer entities only (no Arabic-model guesses). Every span is cut from token offsets, so
+`record[field][start:end] == text` always holds.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workers.entities.arabic import CONJUNCTIONS, PREPOSITIONS, key, normalize
 from workers.entities.backends import parse
 from workers.entities.gazetteer import Entry, Match, gazetteer, rank
+from workers.entities.spacy_ner import DEFAULT_MODELS, SpacyTagger
 from workers.entities.tokens import Token, sentence_tokens, tokenize
 from workers.entities.train import spans
 
-if TYPE_CHECKING:
-    from workers.entities.spacy_ner import SpacyTagger
-
 FIELDS = ("title", "text")
+# A news dateline: the place in capitals, maybe a date, the agency, a dash ("NIAMEY (Reuters) -",
+# "PARIS, Aug 4 (AFP) -", "GAZA —").
+DATELINE = re.compile(
+    r"\s*([A-Z][A-Z.'-]*(?: [A-Z][A-Z.'-]*){0,3})(?:,[^()\n]{1,30})?(?: \([^)\n]{1,40}\))? ?[-–—]"
+)
 TYPE_NAMES = {"PERS": "PER", "PER": "PER", "LOC": "LOC", "ORG": "ORG", "MISC": "MISC"}
 # Place nouns in construct with a name: "بلدة عقيربات", "ريف حماة", "مدينة دير الزور".
 PLACE_NOUNS = {key(w) for w in ("مدينة", "بلدة", "قرية", "ريف", "محافظة", "مخيم", "حي", "بلدات", "قرى")}
@@ -53,10 +57,9 @@ class EntityStage:
             from workers.entities.camel import CamelTagger
 
             self.tagger = CamelTagger()
+        # per language; a model loads on its language's first text (spacy_ner.py)
         self.others: dict[str, SpacyTagger] = {}
-        for model in backends.spacy_models:
-            from workers.entities.spacy_ner import SpacyTagger
-
+        for model in (*DEFAULT_MODELS.values(), *backends.spacy_models):
             tagger = SpacyTagger(model)
             self.others[tagger.language] = tagger
         names = [self.tagger.name, *(t.name for t in self.others.values()), "gazetteer"]
@@ -135,8 +138,11 @@ class EntityStage:
     def _model_and_gazetteer(self, tagger: SpacyTagger, field: str, value: str) -> list[Found]:
         """The spaCy model's entities, plus gazetteer names it missed."""
         found = []
+        dateline = DATELINE.match(value)
         for start, end, entity_type in tagger.spans(value):
             tokens = [Token(t.text, t.start + start, t.end + start) for t in tokenize(value[start:end])]
+            if dateline and dateline.start(1) <= start and end <= dateline.end(1):
+                entity_type = "LOC"  # "NIAMEY (Reuters) -": the model reads the capitals as an ORG
             if tokens:
                 found.append(self._found(field, tokens, entity_type))
         covered = set().union(*map(_characters, found))
