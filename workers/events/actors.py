@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from workers.entities.arabic import key, normalize
 from workers.entities.tokens import Token
+from workers.events import syntax
 from workers.events.ontology import number_words
 
 Phrase = tuple[int, int]  # token range [first, last)
@@ -115,6 +116,10 @@ def actors(
     are read first, then the event's own trigger. `entities`: (index, entity) of the article's
     entities in the sentence. `choose`: the learned choice among the phrases (actor_choice.py),
     which the rules' picks inform; without it the rules decide."""
+    if language == "en":
+        named = [(e["start"], e["end"]) for _, e in entities]
+        source, target = syntax.actors(value, (tokens[0].start, tokens[-1].end), tokens, triggers, named)
+        return _span(value, field, tokens, source, entities), _span(value, field, tokens, target, entities)
     source, target = rules(tokens, triggers, language, entities)
     if choose is not None:
         source, target = choose(options(value, tokens, triggers, language, entities, (source, target)))
