@@ -9,7 +9,6 @@ gazetteer entities only (no Arabic-model guesses). Every span is cut from token 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,15 +16,10 @@ from workers.entities.arabic import CONJUNCTIONS, PREPOSITIONS, key, normalize
 from workers.entities.backends import parse
 from workers.entities.gazetteer import Entry, Match, gazetteer, rank
 from workers.entities.spacy_ner import DEFAULT_MODELS, SpacyTagger
-from workers.entities.tokens import Token, sentence_tokens, tokenize
+from workers.entities.tokens import DATELINE, Token, sentence_tokens, tokenize
 from workers.entities.train import spans
 
 FIELDS = ("title", "text")
-# A news dateline: the place in capitals, maybe a date, the agency, a dash ("NIAMEY (Reuters) -",
-# "PARIS, Aug 4 (AFP) -", "GAZA —").
-DATELINE = re.compile(
-    r"\s*([A-Z][A-Z.'-]*(?: [A-Z][A-Z.'-]*){0,3})(?:,[^()\n]{1,30})?(?: \([^)\n]{1,40}\))? ?[-–—]"
-)
 TYPE_NAMES = {"PERS": "PER", "PER": "PER", "LOC": "LOC", "ORG": "ORG", "MISC": "MISC"}
 # Place nouns in construct with a name: "بلدة عقيربات", "ريف حماة", "مدينة دير الزور".
 PLACE_NOUNS = {key(w) for w in ("مدينة", "بلدة", "قرية", "ريف", "محافظة", "مخيم", "حي", "بلدات", "قرى")}
@@ -136,7 +130,7 @@ class EntityStage:
         return not normal.startswith(("و", "ف")) or normal in self.gazetteer.names
 
     def _model_and_gazetteer(self, tagger: SpacyTagger, field: str, value: str) -> list[Found]:
-        """The spaCy model's entities, plus gazetteer names it missed."""
+        """The spaCy model's entities, and the gazetteer's names it missed or cut short."""
         found = []
         dateline = DATELINE.match(value)
         for start, end, entity_type in tagger.spans(value):
@@ -145,8 +139,13 @@ class EntityStage:
                 entity_type = "LOC"  # "NIAMEY (Reuters) -": the model reads the capitals as an ORG
             if tokens:
                 found.append(self._found(field, tokens, entity_type))
-        covered = set().union(*map(_characters, found))
-        return found + [f for f in self._gazetteer_only(field, value) if not covered & _characters(f)]
+        # A known name the model saw only part of wins ("Islamic" of "Islamic State", "Deir" of
+        # "Deir ez-Zor"); other names the model missed are added.
+        for known in self._gazetteer_only(field, value):
+            inside = [f for f in found if _characters(f) & _characters(known)]
+            if all(_characters(f) < _characters(known) for f in inside):
+                found = [f for f in found if f not in inside] + [known]
+        return found
 
     def _gazetteer_only(self, field: str, value: str) -> list[Found]:
         tokens = tokenize(value)

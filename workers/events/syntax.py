@@ -11,9 +11,10 @@ From the trigger's head word (a compound climbs to its noun: "bomb attack"; an a
 - a noun ("attack", "protest", "bombing"): "by X", a possessor or a name before it ("Israel's
   strike", "Hamas attack", "Palestinian riots") is the source, "on / against / of X" the target,
   "between X and Y" both; as the object of a verb it takes the verb's subject ("staged a protest",
-  "launched an attack on X"); as a verb's subject it is itself the source and the verb's object
-  the target ("Twin bombing kills 26 people", "Blast rocks Beirut"); after "in" or "during" the
-  verb carries the actors ("wounded two soldiers in a bomb attack").
+  "launched an attack on X"); as a verb's subject it is itself the source, and the active verb's
+  object the target ("Twin bombing kills 26 people", "Blast rocks Beirut", "Protesters were
+  attacked"); after "in" or "during" the verb carries the actors ("wounded two soldiers in a bomb
+  attack"). A dateline ("NIAMEY (Reuters) -") is cut off before the parse.
 An actor is a noun phrase: the noun with its compounds, adjectives, possessors and "of" complement,
 without articles or counts at its start; never a number ("kills 26"), a pronoun, a verb or a time
 ("on Sunday"); "hundreds of protesters" is the protesters; a target that is a deed of someone
@@ -26,7 +27,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from workers.entities.spacy_ner import parse
-from workers.entities.tokens import Token
+from workers.entities.tokens import DATELINE, Token
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -38,22 +39,10 @@ _SUBJECTS = {"nsubj", "csubj"}
 _OBJECTS = {"dobj", "dative", "attr", "oprd"}
 _VERB_TARGETS = {"on", "against", "at", "upon", "targeting"}
 _NOUN_TARGETS = {"on", "against", "at", "upon", "targeting", "of"}
-# Dependents of a noun that belong to its phrase: before it, and after it (the rest of a name, "of X")
-_LEFT = {
-    "compound",
-    "amod",
-    "nmod",
-    "poss",
-    "case",
-    "nummod",
-    "quantmod",
-    "det",
-    "predet",
-    "punct",
-    "cc",
-    "conj",
-}
-_SKIPPED_EDGE = {"det", "predet", "nummod", "quantmod", "punct", "cc", "case"}
+_RECIPROCAL = ("clash", "fight", "fought", "battl", "scuffl", "skirmish")  # "clashed with police"
+# Dependents before a noun that belong to its phrase: not articles or counts ("at least three")
+_MODIFIERS = {"compound", "amod", "nmod", "poss", "conj"}
+_SKIPPED_EDGE = {"punct", "cc", "det"}
 # A head that counts or groups the actors: "hundreds of protesters", "a group of gunmen"
 # fmt: off
 _GROUPS = {
@@ -82,6 +71,8 @@ def actors(
     value[sentence[0]:sentence[1]]; the other triggers of its type are read when it names no
     source. `named`: character spans of the article's entities there."""
     offset = sentence[0]
+    dateline = DATELINE.match(value, offset, sentence[1])
+    offset = dateline.end() if dateline else offset  # "NIAMEY (Reuters) -" is no part of the clause
     doc = _parse(value[offset : sentence[1]])
     names = {i for start, end in named for i in range(start - offset, end - offset)}
     found = []
@@ -117,10 +108,12 @@ def _head(doc: Doc, start: int, end: int) -> Word | None:
 def _roles(head: Word, names: set[int]) -> tuple[Word | None, Word | None]:
     if head.pos_ in ("VERB", "AUX"):
         return _verb_roles(head)
+    source, target = _noun_roles(head, names)
     preposition = head.head
     if head.dep_ == "pobj" and preposition.lower_ in ("in", "during") and preposition.head.pos_ == "VERB":
-        return _verb_roles(preposition.head)  # "wounded two soldiers in a bomb attack"
-    return _noun_roles(head, names)
+        verb_source, verb_target = _verb_roles(preposition.head)  # "wounded two soldiers in a bomb attack"
+        source, target = source or verb_source, target or verb_target
+    return source, target
 
 
 def _verb_roles(verb: Word) -> tuple[Word | None, Word | None]:
@@ -131,28 +124,30 @@ def _verb_roles(verb: Word) -> tuple[Word | None, Word | None]:
             patient = verb.head  # "a camp attacked by militiamen"
         return _actor(agent), _target(patient)
     target = next((c for c in verb.children if c.dep_ in _OBJECTS), None)
-    return _actor(_subject(verb)), _target(target) or _target(_prepositional(verb, _VERB_TARGETS))
+    marks = _VERB_TARGETS | ({"with"} if verb.lower_.startswith(_RECIPROCAL) else set())
+    return _actor(_subject(verb)), _target(target) or _target(_prepositional(verb, marks))
 
 
 def _subject(verb: Word) -> Word | None:
     """The verb's subject, or the one it shares with the verb or noun it hangs on."""
     for _ in range(4):
         subject = next((c for c in verb.children if c.dep_ in _SUBJECTS), None)
-        if subject is not None:
-            if subject.lower_ in _RELATIVE and verb.dep_ == "relcl":
-                return verb.head  # "militants who stormed"
+        if subject is not None and subject.lower_ in _RELATIVE and verb.dep_ == "relcl":
+            return verb.head  # "militants who stormed"
+        if subject is not None and not (subject.pos_ == "PRON" and verb.dep_ == "ccomp"):
             return subject
+        # none, or a pronoun for the reporting verb's subject ("Militants said they attempted")
         if verb.dep_ in ("acl", "relcl") and verb.head.pos_ in ("NOUN", "PROPN"):
             return verb.head  # "protesters demanding"
         if verb.dep_ not in ("conj", "xcomp", "advcl", "ccomp") or verb.head is verb:
-            return None
+            return subject
         verb = verb.head  # "rebels kidnapped ... and exploded", "threatened to strike"
     return None
 
 
 def _noun_roles(noun: Word, names: set[int]) -> tuple[Word | None, Word | None]:
-    source = _actor(_complement(noun, "prep", "pobj", "by"))
-    source = source or next(
+    by = _actor(_complement(noun, "prep", "pobj", "by"))
+    named = next(
         (
             c
             for c in noun.lefts
@@ -160,6 +155,7 @@ def _noun_roles(noun: Word, names: set[int]) -> tuple[Word | None, Word | None]:
         ),
         None,
     )
+    source = by or _actor(named)
     target = _target(_prepositional(noun, _NOUN_TARGETS))
     between = _complement(noun, "prep", "pobj", "between")
     if between is not None:  # "fighting between Azerbaijanis and Armenians"
@@ -168,9 +164,10 @@ def _noun_roles(noun: Word, names: set[int]) -> tuple[Word | None, Word | None]:
     if noun.dep_ in ("dobj", "attr") and verb.pos_ in ("VERB", "AUX"):
         source = source or _actor(_subject(verb))  # "staged a protest", "launched an attack on X"
         target = target or _target(_prepositional(verb, _VERB_TARGETS))
-    elif noun.dep_ == "nsubj" and verb.pos_ == "VERB":  # "Twin bombing kills 26 people"
-        source = source or noun
-        target = target or _target(next((c for c in verb.children if c.dep_ in _OBJECTS), None))
+    elif noun.dep_ in ("nsubj", "nsubjpass") and verb.pos_ == "VERB":  # "Twin bombing kills 26 people"
+        source = by or noun  # the phrase keeps its modifiers: "Liberian riot police"
+        if noun.dep_ == "nsubj":
+            target = target or _target(next((c for c in verb.children if c.dep_ in _OBJECTS), None))
     return _actor(source), target
 
 
@@ -227,13 +224,13 @@ def _phrase(word: Word | None, tokens: tuple[Token, ...], offset: int) -> Phrase
     if word is None:
         return None
     doc = word.doc
-    first = min((w.left_edge.i for w in word.lefts if w.dep_ in _LEFT), default=word.i)
+    first = min((w.left_edge.i for w in word.lefts if w.dep_ in _MODIFIERS), default=word.i)
     last = word.i
     for right in word.rights:  # "Mohamed Bazoum", "member of the Syrian parliament"
         if right.dep_ not in ("compound", "flat") and not (right.dep_ == "prep" and right.lower_ == "of"):
             break
         last = right.right_edge.i
-    while first < word.i and (doc[first].dep_ in _SKIPPED_EDGE or doc[first].like_num):
+    while first < word.i and doc[first].dep_ in _SKIPPED_EDGE:
         first += 1
     start, end = doc[first].idx + offset, doc[last].idx + len(doc[last].text) + offset
     covered = [i for i, t in enumerate(tokens) if t.start < end and start < t.end]
