@@ -248,8 +248,15 @@ def demo(seeds: Path, keep_running: bool, **flags) -> None:
 )
 @click.option("--rate", type=float, default=0.0, help="Kafka run: replay at N/s (0: one burst).")
 @click.option("--skip-kafka", is_flag=True, help="Only the offline benchmark.")
+@click.option(
+    "--english",
+    type=click.Path(path_type=Path),
+    default=Path("../shared/data/case2021-acled-subtypes/dev.jsonl"),
+    show_default=True,
+    help="English news articles (JSON lines) for the English offline lines; skipped when absent.",
+)
 @config.options("state_dir", "enrich_processes", "batch_size", "batch_wait_ms")
-def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, **flags) -> None:
+def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, english: Path, **flags) -> None:
     """Print articles/s and p50/p99 latency: offline enrich, then end to end through Kafka."""
     from workers.bench import bench_kafka, bench_offline, encoder_speeds, lexicon_only_pipeline, startup
     from workers.pipeline import default_pipeline
@@ -268,6 +275,13 @@ def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, **flags) ->
             "offline enrich, events without decisions"
         )
     )
+    if english.is_file():  # spaCy's English NER and parse, the English ACLED sub-type's e5 vectors
+        click.echo(bench_offline(english).line(f"offline enrich, English ({english.name})"))
+        click.echo(
+            bench_offline(english, pipeline=default_pipeline(event_decisions="static")).line(
+                "offline enrich, English, fast profile"
+            )
+        )
     for line in encoder_speeds(articles):
         click.echo(line)
     if not skip_kafka:

@@ -11,9 +11,10 @@ From the trigger's head word (a compound climbs to its noun: "bomb attack"; an a
 - a noun ("attack", "protest", "bombing"): "by X", a possessor or a name before it ("Israel's
   strike", "Hamas attack", "Palestinian riots") is the source, "on / against / of X" the target,
   "between X and Y" both; as the object of a verb it takes the verb's subject ("staged a protest",
-  "launched an attack on X"); as a verb's subject it is itself the source, and the active verb's
-  object the target ("Twin bombing kills 26 people", "Blast rocks Beirut", "Protesters were
-  attacked"); after "in" or "during" the verb carries the actors ("wounded two soldiers in a bomb
+  "launched an attack on X") and, wanting a target, the object of the verb's purpose clause
+  ("began a hunger strike to demand the resignation of X"); as a verb's subject it is itself the
+  source, and the active verb's object the target ("Twin bombing kills 26 people", "Blast rocks
+  Beirut", "Protesters were attacked"); after "in" or "during" the verb carries the actors ("wounded two soldiers in a bomb
   attack"). A dateline ("NIAMEY (Reuters) -") is cut off before the parse.
 An actor is a noun phrase: the noun with its compounds, adjectives, possessors and "of" complement,
 without articles or counts at its start; never a number ("kills 26"), a pronoun, a verb or a time
@@ -125,7 +126,17 @@ def _verb_roles(verb: Word) -> tuple[Word | None, Word | None]:
         return _actor(agent), _target(patient)
     target = next((c for c in verb.children if c.dep_ in _OBJECTS), None)
     marks = _VERB_TARGETS | ({"with"} if verb.lower_.startswith(_RECIPROCAL) else set())
-    return _actor(_subject(verb)), _target(target) or _target(_prepositional(verb, marks))
+    return _actor(_subject(verb)), _target(target) or _target(_prepositional(verb, marks)) or _purpose(verb)
+
+
+def _purpose(verb: Word) -> Word | None:
+    """The object of the verb's purpose clause ("rallied to demand the resignation of X")."""
+    for clause in verb.children:
+        if clause.dep_ in ("advcl", "xcomp") and clause.pos_ == "VERB":
+            found = _target(next((c for c in clause.children if c.dep_ == "dobj"), None))
+            if found is not None:
+                return found
+    return None
 
 
 def _subject(verb: Word) -> Word | None:
@@ -163,7 +174,7 @@ def _noun_roles(noun: Word, names: set[int]) -> tuple[Word | None, Word | None]:
     verb = noun.head
     if noun.dep_ in ("dobj", "attr") and verb.pos_ in ("VERB", "AUX"):
         source = source or _actor(_subject(verb))  # "staged a protest", "launched an attack on X"
-        target = target or _target(_prepositional(verb, _VERB_TARGETS))
+        target = target or _target(_prepositional(verb, _VERB_TARGETS)) or _purpose(verb)
     elif noun.dep_ in ("nsubj", "nsubjpass") and verb.pos_ == "VERB":  # "Twin bombing kills 26 people"
         source = by or noun  # the phrase keeps its modifiers: "Liberian riot police"
         if noun.dep_ == "nsubj":
