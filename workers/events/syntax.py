@@ -14,8 +14,9 @@ From the trigger's head word (a compound climbs to its noun: "bomb attack"; an a
   "launched an attack on X") and, wanting a target, the object of the verb's purpose clause
   ("began a hunger strike to demand the resignation of X"); as a verb's subject it is itself the
   source, and the active verb's object the target ("Twin bombing kills 26 people", "Blast rocks
-  Beirut", "Protesters were attacked"); after "in" or "during" the verb carries the actors ("wounded two soldiers in a bomb
-  attack"). A dateline ("NIAMEY (Reuters) -") is cut off before the parse.
+  Beirut", "Protesters were attacked"); after "in" or "during" the verb carries the actors
+  ("wounded two soldiers in a bomb attack"). A dateline ("NIAMEY (Reuters) -") is cut off before
+  the parse.
 An actor is a noun phrase: the noun with its compounds, adjectives, possessors and "of" complement,
 without articles or counts at its start; never a number ("kills 26"), a pronoun, a verb or a time
 ("on Sunday"); "hundreds of protesters" is the protesters; a target that is a deed of someone
