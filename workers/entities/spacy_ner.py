@@ -61,7 +61,7 @@ class SpacyTagger:
         meta = _meta(model)
         self.model = model
         self.language = meta["lang"]  # "xx": multilingual
-        self.name = f"spaCy {model}"
+        self.name = f"spaCy {model} ({self.language})"
 
     @property
     def nlp(self) -> Language:

@@ -15,7 +15,9 @@ the trigger's form:
   a killing, an arrest, an abduction ("مقتل 15 شخصا"), else the actor ("هجوم داعش"); the actor
   not written there is the clause's subject, its first person or organisation, unless a passive
   verbal noun acts on it (تم استدعاء "غودفري": he is summoned, not the one who protests);
-- English: the subject before the verb (a verb in -ed or a light verb, "staged", "began", ends
+- English (the options the learned choice trains on from the PLOVER GSR; the stage's English
+  actors come from the dependency parse, syntax.py): the subject before the verb (a verb in -ed
+  or a light verb, "staged", "began", ends
   it, as a participle after a plural noun does, "protesters demanding"; the phrase a preposition
   opens, "Police in Nairobi", "Soldiers from the brigade", leaves the subject to the phrase before
   it; before a noun trigger, "mass demonstrations", the word right before is a modifier), the
@@ -115,7 +117,8 @@ def actors(
     sentence; a verb among them carries the actors best (قتلت قوات الامن ... في غارة), so verbs
     are read first, then the event's own trigger. `entities`: (index, entity) of the article's
     entities in the sentence. `choose`: the learned choice among the phrases (actor_choice.py),
-    which the rules' picks inform; without it the rules decide."""
+    which the rules' picks inform; without it the rules decide. English reads the dependency parse
+    (syntax.py) instead."""
     if language == "en":
         named = [(e["start"], e["end"]) for _, e in entities]
         source, target = syntax.actors(value, (tokens[0].start, tokens[-1].end), tokens, triggers, named)
