@@ -156,7 +156,7 @@ def evaluate(data: Path, nested: bool = True) -> EventScores:
     lines.extend(curve_lines)
     english = english_actors(data)
     lines.extend(
-        f"PLOVER GSR English actors, {group}, {role}, rules: recall {r:.3f}, precision {p:.3f} "
+        f"PLOVER GSR English actors, {group}, {role}, parse: recall {r:.3f}, precision {p:.3f} "
         f"({n} records with a coded {role})"
         for (group, role), (r, p, n) in english.items()
     )
