@@ -111,6 +111,7 @@ def actors(
     language: str,
     entities: list[tuple[int, dict]],
     choose: Chooser | None = None,
+    parse: bool = True,
 ) -> tuple[dict | None, dict | None]:
     """(source, target) of an event: each {text, field, start, end, entity, link} or None.
     `triggers`: token ranges of the event's trigger and of the other triggers of its type in the
@@ -118,7 +119,9 @@ def actors(
     are read first, then the event's own trigger. `entities`: (index, entity) of the article's
     entities in the sentence. `choose`: the learned choice among the phrases (actor_choice.py),
     which the rules' picks inform; without it the rules decide. English reads the dependency parse
-    (syntax.py) instead."""
+    (syntax.py) instead; `parse=False` leaves English actors out."""
+    if language == "en" and not parse:
+        return None, None
     if language == "en":
         named = [(e["start"], e["end"]) for _, e in entities]
         source, target = syntax.actors(value, (tokens[0].start, tokens[-1].end), tokens, triggers, named)

@@ -25,7 +25,6 @@ without articles or counts at its start; never a number ("kills 26"), a pronoun,
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from workers.entities.spacy_ner import parse
@@ -72,10 +71,10 @@ def actors(
     """(source, target) token ranges of the event whose trigger is `triggers[0]` in the sentence
     value[sentence[0]:sentence[1]]; the other triggers of its type are read when it names no
     source. `named`: character spans of the article's entities there."""
-    offset = sentence[0]
-    dateline = DATELINE.match(value, offset, sentence[1])
-    offset = dateline.end() if dateline else offset  # "NIAMEY (Reuters) -" is no part of the clause
-    doc = _parse(value[offset : sentence[1]])
+    offset, text = clause(value, *sentence)
+    if text not in _PARSED:
+        prepare([text])
+    doc = _PARSED[text]
     names = {i for start, end in named for i in range(start - offset, end - offset)}
     found = []
     for first, last in triggers:
@@ -87,10 +86,24 @@ def actors(
     return _phrase(source, tokens, offset), _phrase(target, tokens, offset)
 
 
-@lru_cache(maxsize=64)
-def _parse(text: str) -> Doc:
-    """A sentence is parsed once for all its events."""
-    return parse("en", text)
+def clause(value: str, start: int, end: int) -> tuple[int, str]:
+    """(offset, text) of the sentence value[start:end] as parsed: without a dateline ("NIAMEY
+    (Reuters) -" is no part of the clause)."""
+    dateline = DATELINE.match(value, start, end)
+    start = dateline.end() if dateline else start
+    return start, value[start:end]
+
+
+def prepare(texts: list[str]) -> None:
+    """Parse an article's sentences with events in one batch; each is parsed once for all its
+    events (the last few hundred are kept)."""
+    todo = [t for t in dict.fromkeys(texts) if t not in _PARSED]
+    if len(_PARSED) + len(todo) > 512:
+        _PARSED.clear()
+    _PARSED.update(zip(todo, parse("en", todo), strict=True))
+
+
+_PARSED: dict[str, Doc] = {}
 
 
 def _head(doc: Doc, start: int, end: int) -> Word | None:
