@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workers.entities.backends import BackendUnavailable
+from workers.loading import loading
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -88,12 +86,13 @@ def _name(entity: Span) -> Span:
 @cache
 def load(model: str) -> Language:
     """The loaded pipeline, once per process (entities and the events' parse share it)."""
-    try:
-        import spacy
-    except ImportError:
-        raise BackendUnavailable(f"NER backend spacy:{model} needs spaCy: pip install spacy") from None
-    with _paused_budget():
+    with loading():  # spaCy's import and the model's load: the record's budget pauses meanwhile
+        try:
+            import spacy
+        except ImportError:
+            raise BackendUnavailable(f"NER backend spacy:{model} needs spaCy: pip install spacy") from None
         nlp = spacy.load(model, exclude=_UNUSED)
+        nlp(".")  # the first call allocates what the model needs
     if "ner" not in nlp.pipe_names:
         raise BackendUnavailable(f"spaCy model {model!r} has no 'ner' component")
     return nlp
@@ -103,18 +102,6 @@ def parse(language: str, texts: list[str]) -> list[Doc]:
     """The default pipeline's dependency parses of `texts` (no entities), in one batch: a third of
     the time of one call each."""
     return list(load(DEFAULT_MODELS[language]).pipe(texts, disable=["ner"]))
-
-
-@contextmanager
-def _paused_budget() -> Iterator[None]:
-    """Loading a model is the process's cost, once, not the record's that asked first: the
-    record's time budget (processing.time_budget, a SIGALRM timer) stops meanwhile."""
-    left, _ = signal.setitimer(signal.ITIMER_REAL, 0)
-    try:
-        yield
-    finally:
-        if left:
-            signal.setitimer(signal.ITIMER_REAL, left)
 
 
 @cache
