@@ -405,8 +405,15 @@ def demo(seeds: Path, keep_running: bool, **flags) -> None:
 )
 @click.option("--rate", type=float, default=0.0, help="Kafka run: replay at N/s (0: one burst).")
 @click.option("--skip-kafka", is_flag=True, help="Only the offline benchmark.")
+@click.option(
+    "--english",
+    type=click.Path(path_type=Path),
+    default=Path("../shared/data/case2021-acled-subtypes/dev.jsonl"),
+    show_default=True,
+    help="English news articles (JSON lines) for the English offline lines; skipped when absent.",
+)
 @config.options("state_dir", "enrich_processes", "batch_size", "batch_wait_ms")
-def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, **flags) -> None:
+def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, english: Path, **flags) -> None:
     """Print articles/s and p50/p99 latency: offline enrich, then end to end through Kafka."""
     from workers.bench import bench_kafka, bench_offline, encoder_speeds, lexicon_only_pipeline, startup
     from workers.pipeline import default_pipeline
@@ -425,6 +432,13 @@ def bench(articles: Path, loops: int, rate: float, skip_kafka: bool, **flags) ->
             "offline enrich, events without decisions"
         )
     )
+    if english.is_file():  # spaCy's English NER and parse, the English ACLED sub-type's e5 vectors
+        click.echo(bench_offline(english).line(f"offline enrich, English ({english.name})"))
+        click.echo(
+            bench_offline(english, pipeline=default_pipeline(event_decisions="static")).line(
+                "offline enrich, English, fast profile"
+            )
+        )
     for line in encoder_speeds(articles):
         click.echo(line)
     if not skip_kafka:
@@ -499,12 +513,27 @@ def evaluate() -> None:
 @evaluate.command("ner")
 @_data_option
 @_ner_backend_option
-def eval_ner(data: Path, backend: str) -> None:
-    """Micro and per-type F1 (exact spans) and speed (one thread) on the last 10% of ANERcorp train."""
+@click.option(
+    "--language",
+    type=click.Choice(["ar", "en"]),
+    default="ar",
+    show_default=True,
+    help="ar: the Arabic backend on ANERcorp's dev slice; en: the entities stage (spaCy + gazetteer)"
+    " on UNER English-PUD, English-EWT test and Wikigold.",
+)
+def eval_ner(data: Path, backend: str, language: str) -> None:
+    """Micro and per-type F1 (exact spans) and speed (one thread): Arabic on the last 10% of
+    ANERcorp train, English on open held-out test sets."""
     from threadpoolctl import threadpool_limits
 
     from workers.entities import train as ner
 
+    if language == "en":
+        from workers.entities.evaluate import report
+
+        with threadpool_limits(1):
+            click.echo("\n".join(report(data)))
+        return
     _, dev_set = ner.split(ner.read_conll(data / "anercorp" / "train.txt"))
     with threadpool_limits(1):
         if backend == "e5":

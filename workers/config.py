@@ -54,8 +54,8 @@ class Settings:
     ner_backend: str = _setting(
         "crf",
         "Arabic NER: crf (offline, shipped), e5 (shipped, more accurate, ~60 sentences/s) or camel"
-        " (needs camel_data ner-arabert); then optionally"
-        " ',spacy:MODEL' for other languages (e.g. crf,spacy:en_core_web_sm; extra `spacy`).",
+        " (needs camel_data ner-arabert); English and French always use spaCy's small pipelines"
+        " (installed); optionally ',spacy:MODEL' for another language (e.g. crf,spacy:de_core_news_sm).",
     )
     min_event_confidence: float = _setting(
         0.15,

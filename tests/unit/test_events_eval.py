@@ -60,12 +60,13 @@ def test_the_e5_vector_improves_the_acled_sub_types(scores):
 
 
 def test_english_actors_meet_the_plover_gsr(scores):
-    """The English rules against the GSR's coded actors, content words only. Floors against
-    regressions on the records the rules were written with (before the light verbs and time words:
-    source 0.35 / 0.47, target 0.21 / 0.27), and precision on the types never read."""
+    """The English actors from the dependency parse against the GSR's coded actors, content words
+    only. Floors against regressions on the records the parse rules were written with (the word
+    windows before them: source 0.41 / 0.60, target 0.28 / 0.41), and precision on the types never
+    read."""
     recall, precision, coded = scores.english_actors[("dev (ASSAULT, PROTEST)", "source")]
-    assert coded >= 50 and recall >= 0.4 and precision >= 0.55, (recall, precision)
+    assert coded >= 50 and recall >= 0.5 and precision >= 0.7, (recall, precision)
     recall, precision, _ = scores.english_actors[("dev (ASSAULT, PROTEST)", "target")]
-    assert recall >= 0.25 and precision >= 0.38, (recall, precision)
+    assert recall >= 0.38 and precision >= 0.6, (recall, precision)
     _, precision, _ = scores.english_actors[("held out (other types)", "source")]
-    assert precision >= 0.6, precision
+    assert precision >= 0.8, precision

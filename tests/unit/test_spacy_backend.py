@@ -1,5 +1,6 @@
-"""spaCy as the NER backend for other languages: real loading on a tiny English model trained here
-(models are not downloadable here), label mapping, exact offsets, linking, and clear refusals."""
+"""A spaCy model named by `--ner-backend ...,spacy:MODEL`: real loading of a tiny English model
+trained here (it replaces the default English pipeline), label mapping, exact offsets, linking,
+and clear refusals. The default pipelines themselves: test_english.py."""
 
 from __future__ import annotations
 

@@ -3,10 +3,12 @@
     crf                          Arabic: the shipped offline CRF (default)
     e5                           Arabic: multilingual-e5-small fine-tuned here (more accurate, slower)
     camel                        Arabic: camel-tools' BERT NER (needs `camel_data -i ner-arabert`)
-    crf,spacy:en_core_web_sm     ... plus a spaCy model for the language it was trained on
-    crf,spacy:/models/xx_ner     ... a model folder; language "xx" serves every non-Arabic text
+    crf,spacy:de_core_news_sm    ... plus a spaCy model for the language it was trained on
+    crf,spacy:/models/xx_ner     ... a model folder; language "xx" serves every other language
 
-Other languages get gazetteer entities only unless a spaCy model serves them.
+English and French always have spaCy's small pipelines (installed with newsworker, loaded on
+their first text); a `spacy:` model of the same language replaces them. Other languages get
+gazetteer entities only unless a spaCy model serves them.
 """
 
 from __future__ import annotations
@@ -66,4 +68,4 @@ def check(spec: str) -> None:
         from workers.entities.spacy_ner import SpacyTagger
 
         for model in backends.spacy_models:
-            SpacyTagger(model)
+            _ = SpacyTagger(model).nlp  # a named model loads now: its errors belong to the start

@@ -1,25 +1,23 @@
 """Entities stage: fills `entities` = [{text, type, field, start, end, normalized, link}].
 
 Arabic text goes through the NER backend (offline CRF by default, camel-tools' BERT on request);
-curated actors and countries the backend missed are added from the gazetteer. Other languages get
-a spaCy model's entities when one serves them (optional), else gazetteer entities only (no
-Arabic-model guesses). Every span is cut from token offsets, so `record[field][start:end] == text`
-always holds.
+curated actors and countries the backend missed are added from the gazetteer. English and French
+get spaCy's small pipelines' entities, other languages a spaCy model's when one is named, else
+gazetteer entities only (no Arabic-model guesses). Every span is cut from token offsets, so
+`record[field][start:end] == text` always holds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workers.entities.arabic import CONJUNCTIONS, PREPOSITIONS, key, normalize
 from workers.entities.backends import parse
 from workers.entities.gazetteer import Entry, Match, gazetteer, rank
-from workers.entities.tokens import Token, sentence_tokens, tokenize
+from workers.entities.spacy_ner import DEFAULT_MODELS, SpacyTagger
+from workers.entities.tokens import DATELINE, Token, sentence_tokens, tokenize
 from workers.entities.train import spans
-
-if TYPE_CHECKING:
-    from workers.entities.spacy_ner import SpacyTagger
 
 FIELDS = ("title", "text")
 TYPE_NAMES = {"PERS": "PER", "PER": "PER", "LOC": "LOC", "ORG": "ORG", "MISC": "MISC"}
@@ -53,10 +51,9 @@ class EntityStage:
             from workers.entities.camel import CamelTagger
 
             self.tagger = CamelTagger()
+        # per language; a model loads on its language's first text (spacy_ner.py)
         self.others: dict[str, SpacyTagger] = {}
-        for model in backends.spacy_models:
-            from workers.entities.spacy_ner import SpacyTagger
-
+        for model in (*DEFAULT_MODELS.values(), *backends.spacy_models):
             tagger = SpacyTagger(model)
             self.others[tagger.language] = tagger
         names = [self.tagger.name, *(t.name for t in self.others.values()), "gazetteer"]
@@ -133,14 +130,22 @@ class EntityStage:
         return not normal.startswith(("و", "ف")) or normal in self.gazetteer.names
 
     def _model_and_gazetteer(self, tagger: SpacyTagger, field: str, value: str) -> list[Found]:
-        """The spaCy model's entities, plus gazetteer names it missed."""
+        """The spaCy model's entities, and the gazetteer's names it missed or cut short."""
         found = []
+        dateline = DATELINE.match(value)
         for start, end, entity_type in tagger.spans(value):
             tokens = [Token(t.text, t.start + start, t.end + start) for t in tokenize(value[start:end])]
+            if dateline and dateline.start(1) <= start and end <= dateline.end(1):
+                entity_type = "LOC"  # "NIAMEY (Reuters) -": the model reads the capitals as an ORG
             if tokens:
                 found.append(self._found(field, tokens, entity_type))
-        covered = set().union(*map(_characters, found))
-        return found + [f for f in self._gazetteer_only(field, value) if not covered & _characters(f)]
+        # A known name the model saw only part of wins ("Islamic" of "Islamic State", "Deir" of
+        # "Deir ez-Zor"); other names the model missed are added.
+        for known in self._gazetteer_only(field, value):
+            inside = [f for f in found if _characters(f) & _characters(known)]
+            if all(_characters(f) < _characters(known) for f in inside):
+                found = [f for f in found if f not in inside] + [known]
+        return found
 
     def _gazetteer_only(self, field: str, value: str) -> list[Found]:
         tokens = tokenize(value)

@@ -11,6 +11,11 @@ from camel_tools.tokenizers.word import simple_word_tokenize
 # Format characters (zero-width, bidi controls) never start or end a token's span.
 _EDGE = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 _SENTENCE_END = re.compile(r"[.!?؟…]+|\n")
+# A news dateline: the place in capitals, maybe a date, the agency, a dash ("NIAMEY (Reuters) -",
+# "PARIS, Aug 4 (AFP) -", "GAZA —").
+DATELINE = re.compile(
+    r"\s*([A-Z][A-Z.'-]*(?: [A-Z][A-Z.'-]*){0,3})(?:,[^()\n]{1,30})?(?: \([^)\n]{1,40}\))? [-–—]\s"
+)
 
 
 @dataclass(frozen=True, slots=True)

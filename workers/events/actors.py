@@ -15,7 +15,9 @@ the trigger's form:
   a killing, an arrest, an abduction ("مقتل 15 شخصا"), else the actor ("هجوم داعش"); the actor
   not written there is the clause's subject, its first person or organisation, unless a passive
   verbal noun acts on it (تم استدعاء "غودفري": he is summoned, not the one who protests);
-- English: the subject before the verb (a verb in -ed or a light verb, "staged", "began", ends
+- English (the options the learned choice trains on from the PLOVER GSR; the stage's English
+  actors come from the dependency parse, syntax.py): the subject before the verb (a verb in -ed
+  or a light verb, "staged", "began", ends
   it, as a participle after a plural noun does, "protesters demanding"; the phrase a preposition
   opens, "Police in Nairobi", "Soldiers from the brigade", leaves the subject to the phrase before
   it; before a noun trigger, "mass demonstrations", the word right before is a modifier), the
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 
 from workers.entities.arabic import key, normalize
 from workers.entities.tokens import Token
+from workers.events import syntax
 from workers.events.ontology import number_words
 
 Phrase = tuple[int, int]  # token range [first, last)
@@ -108,13 +111,21 @@ def actors(
     language: str,
     entities: list[tuple[int, dict]],
     choose: Chooser | None = None,
+    parse: bool = True,
 ) -> tuple[dict | None, dict | None]:
     """(source, target) of an event: each {text, field, start, end, entity, link} or None.
     `triggers`: token ranges of the event's trigger and of the other triggers of its type in the
     sentence; a verb among them carries the actors best (قتلت قوات الامن ... في غارة), so verbs
     are read first, then the event's own trigger. `entities`: (index, entity) of the article's
     entities in the sentence. `choose`: the learned choice among the phrases (actor_choice.py),
-    which the rules' picks inform; without it the rules decide."""
+    which the rules' picks inform; without it the rules decide. English reads the dependency parse
+    (syntax.py) instead; `parse=False` leaves English actors out."""
+    if language == "en" and not parse:
+        return None, None
+    if language == "en":
+        named = [(e["start"], e["end"]) for _, e in entities]
+        source, target = syntax.actors(value, (tokens[0].start, tokens[-1].end), tokens, triggers, named)
+        return _span(value, field, tokens, source, entities), _span(value, field, tokens, target, entities)
     source, target = rules(tokens, triggers, language, entities)
     if choose is not None:
         source, target = choose(options(value, tokens, triggers, language, entities, (source, target)))

@@ -61,13 +61,15 @@ def fill(
     triggers: list[tuple[int, int]],
     inside: list[tuple[int, dict]],
     choose: Chooser | None = None,
+    parse: bool = True,
 ) -> None:
     """Set the arguments of `event`, found in `value` (its field); `triggers`: the token ranges of
     its trigger and of the other triggers of its type in the sentence; `inside`: (index, entity) of
-    the article's entities within the sentence; `choose`: the learned choice of the actors."""
+    the article's entities within the sentence; `choose`: the learned choice of the actors;
+    `parse=False`: no English actors (they need the dependency parse)."""
     start, end, field = sentence.start, sentence.end, sentence.field
     text = value[start:end]
-    source, target = actors(value, field, sentence.tokens, triggers, language, inside, choose)
+    source, target = actors(value, field, sentence.tokens, triggers, language, inside, choose, parse)
     places = [(i, e) for i, e in inside if e["type"] == "LOC"]
     location = next(((i, e) for i, e in places if not _is_country(e)), places[0] if places else None)
     event["actors"] = {"source": source, "target": target}

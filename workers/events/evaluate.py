@@ -165,7 +165,7 @@ def evaluate(data: Path, nested: bool = True) -> EventScores:
     lines.extend(curve_lines)
     english = english_actors(data)
     lines.extend(
-        f"PLOVER GSR English actors, {group}, {role}, rules: recall {r:.3f}, precision {p:.3f} "
+        f"PLOVER GSR English actors, {group}, {role}, parse: recall {r:.3f}, precision {p:.3f} "
         f"({n} records with a coded {role})"
         for (group, role), (r, p, n) in english.items()
     )
@@ -175,9 +175,10 @@ def evaluate(data: Path, nested: bool = True) -> EventScores:
 def english_actors(data: Path) -> dict[tuple[str, str], tuple[float, float, int]]:
     """The stage's English actors (the rules; every candidate, no threshold) against the PLOVER
     GSR's coded actors: right when they share a content word (function words, as "a" or "on",
-    do not count). Recall over the records with a coded role, precision over the predicted ones;
-    ASSAULT and PROTEST records were read while writing the English rules ("dev"), the other
-    types were not ("held out")."""
+    do not count). Recall over the records with a coded role, precision over the predicted ones,
+    for every record and for those where the stage emits an event of the type ("event found": the
+    actors apart from event detection); ASSAULT and PROTEST records were read while writing the
+    English rules ("dev"), the other types were not ("held out")."""
     import json
 
     from workers.events.actor_choice import ROLES
@@ -202,11 +203,14 @@ def english_actors(data: Path) -> dict[tuple[str, str], tuple[float, float, int]
             coded = item.get(role) if isinstance(item.get(role), list) else []  # a few are a bare string
             gold = [content(a["actorText"]) for a in coded if a.get("actorText")]
             found = event["actors"][role] if event else None
-            cell = counts[(group, role)]
-            cell[2] += bool(gold)
-            if found:
-                cell[1] += 1
-                cell[0] += any(content(found["text"]) & span for span in gold)
+            # every record, and those where the stage found the event (the actors' own share)
+            for cell in [counts[(group, role)]] + (
+                [counts[(f"{group}, event found", role)]] if event else []
+            ):
+                cell[2] += bool(gold)
+                if found:
+                    cell[1] += 1
+                    cell[0] += any(content(found["text"]) & span for span in gold)
     return {
         cell: (right / max(1, coded), right / max(1, predicted), coded)
         for cell, (right, predicted, coded) in sorted(counts.items())

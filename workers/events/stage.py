@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from workers.events import actor_choice, arguments
+from workers.events import actor_choice, arguments, syntax
 from workers.events.candidates import Sentence, candidates
 from workers.events.classifier import event_tokens, load_sentence_encoder, sentence_vectors
 from workers.events.decisions import MIN_CONFIDENCE, Decisions
@@ -47,6 +47,7 @@ class EventStage:
         if self.acled is not None and self.acled.vector_weight:
             load_sentence_encoder()
         self.choose = actor_choice.pretrained() if learned else None
+        self.learned = learned  # without: no English actors (what is learned from needs none)
         self.backend = "trigger lexicon" + (
             f" + learned decisions ({self.decisions.kind})" if learned else ""
         )
@@ -58,6 +59,14 @@ class EventStage:
         self.decisions(texts, language)
         if language == "en" and self.acled is not None:
             self._acled(texts)
+        if language == "en" and self.learned:  # the actors' parses, one batch per article
+            syntax.prepare(
+                [
+                    syntax.clause(value, sentence.start, sentence.end)[1]
+                    for value, sentence, _ in found
+                    if any(self.decisions.keep(e) for e in sentence.events)
+                ]
+            )
         events = []
         for value, sentence, inside in found:
             for event, trigger in zip(sentence.events, sentence.triggers, strict=True):
@@ -66,7 +75,7 @@ class EventStage:
                         event["plover"]["type"] in actor_choice.TYPES and language in actor_choice.LANGUAGES
                     )
                     choose = self.choose if learned else None
-                    arguments.fill(event, value, language, sentence, trigger, inside, choose)
+                    arguments.fill(event, value, language, sentence, trigger, inside, choose, self.learned)
                     events.append(event)
         record["events"] = events
 
@@ -113,8 +122,9 @@ def sentences(record: dict[str, Any]) -> list[tuple[str, Sentence, list[tuple[in
 
 
 def lexicon_events(text: str, language: str) -> list[dict[str, Any]]:
-    """What the trigger lexicon alone finds in a text, with arguments: what the decisions and the
-    ACLED classifier learn from."""
+    """What the trigger lexicon alone finds in a text, with arguments (English actors aside: the
+    parse would cost more than all the rest): what the decisions and the ACLED classifier learn
+    from."""
     record: dict[str, Any] = {"text": text, "language": {"code": language}, "entities": []}
     EventStage(learned=False)(record)
     return record["events"]

@@ -22,7 +22,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from workers import metrics
+from workers import loading, metrics
 from workers.processing import Limits, Outcome, letter, process
 from workers.records import ENRICH_CRASHED, ENRICH_ERROR, ENRICH_TIMEOUT, RecordError
 
@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 Item = tuple[bytes | None, dict[str, Any], bytes | None]  # payload, source, input key
 Target = Callable[[Item, Limits], Outcome]  # what runs a record in the children
+
+
+# A model loading in a child on a record's behalf extends that record's deadline by at most this.
+MAX_LOAD_S = 120.0
 
 
 # Beyond its budget, how long the parent waits for a record before it recycles the process: the
@@ -49,7 +53,7 @@ def process_batch(
     return [target(item, limits) for item in items]
 
 
-def _child_init(parent: int, limits: Limits) -> None:
+def _child_init(parent: int, limits: Limits, loads: Any) -> None:
     # A worker killed with -9 cannot shut its pool down: children leave when the parent is gone.
     def watch() -> None:
         while os.getppid() == parent:
@@ -57,7 +61,8 @@ def _child_init(parent: int, limits: Limits) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
-    limits.pipeline()  # load models now, not on a record
+    loading.share(loads)
+    limits.pipeline()  # load models now, not on a record (a language's spaCy model: on its first)
 
 
 def _ready() -> None:
@@ -69,6 +74,8 @@ class Offload:
         self.processes = processes
         self.limits = limits
         self.target = target  # a picklable module-level function: what runs in the children
+        # models loading in the children on a record's behalf (workers/loading.py)
+        self.loads = multiprocessing.get_context("spawn").Value("i", 0)
         self.executor = self._new_executor()
         # (when, source) of the record the worker waits on; /readyz and a gauge report its age.
         self.inflight: tuple[float, dict[str, Any]] | None = None
@@ -85,7 +92,7 @@ class Offload:
             self.processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_child_init,
-            initargs=(os.getpid(), self.limits),
+            initargs=(os.getpid(), self.limits, self.loads),
         )
 
     async def warm(self) -> None:
@@ -127,7 +134,7 @@ class Offload:
         """The record's outcome, or why the pool was lost on it (a dead-letter reason)."""
         self.inflight = (time.monotonic(), item[1])
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.deadline_s)
+            return await self._result(future)
         except TimeoutError:
             failure = ENRICH_TIMEOUT
             log.warning(
@@ -149,6 +156,20 @@ class Offload:
         await self._recycle()
         return failure
 
+    async def _result(self, future: Future) -> Outcome:
+        """The future's outcome within the deadline, which a model loading in a child (a
+        language's first text) extends by up to MAX_LOAD_S: the child's own budget pauses too."""
+        result = asyncio.wrap_future(future)
+        waited = 0.0
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(result), self.deadline_s)
+            except TimeoutError:
+                waited += self.deadline_s or 0.0
+                if not self.loads.value or waited > MAX_LOAD_S:
+                    result.cancel()  # the pool is recycled: nobody waits for it any more
+                    raise
+
     async def _alone(self, item: Item) -> Outcome:
         """The record's second try, alone in a fresh pool; a second failure dead-letters it."""
         outcome = await self._wait(item, self.executor.submit(self.target, item, self.limits))
@@ -165,6 +186,7 @@ class Offload:
         """Kill the pool's processes (a hung one ignores anything gentler) and start afresh."""
         for child in list(getattr(self.executor, "_processes", {}).values()):
             child.kill()
+        self.loads.value = 0  # a killed child's load never ends
         self.executor.shutdown(wait=False, cancel_futures=True)
         metrics.ENRICH_RECYCLES.inc()
         self.executor = self._new_executor()
