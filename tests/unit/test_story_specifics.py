@@ -114,8 +114,8 @@ def test_a_restored_index_keeps_its_stories_dates_apart():
 
 def test_a_shared_place_corroborates_and_a_shared_country_does_not():
     """Synthetic vectors at cosine 0.68 within one language: under the plain threshold (0.74), over
-    the corroborated one (0.61). The article naming the story's city joins it; one naming only its
-    country starts its own."""
+    the corroborated one (0.61). The article naming the story's city joins it; one sharing only the
+    city's country code starts its own."""
     rng = np.random.default_rng(5)
     story, other = rng.standard_normal((2, DIMENSIONS))
     story /= np.linalg.norm(story)

@@ -8,7 +8,7 @@ ceasefire, a summit); these say which one.
   none are of two events.
 - `number:32`: the other numbers (a toll, a magnitude, a summit's session): shared, they corroborate.
 - `place:geonames:98182` and `country:IQ`: the enrichment's places linked to GeoNames; a shared
-  place (not a country) corroborates too.
+  place (a city, or a country the lead names) corroborates too, the country code alone does not.
 """
 
 from __future__ import annotations
