@@ -110,3 +110,26 @@ def test_a_restored_index_keeps_its_stories_dates_apart():
     reloaded = StoryIndex.restore([(key, index.entry(key)) for key in index.entries])
     assert index.assign(article)[0].story == "thursday"
     assert reloaded.assign(article)[0].story == "thursday"
+
+
+def test_a_shared_place_corroborates_and_a_shared_country_does_not():
+    """Synthetic vectors at cosine 0.68 within one language: under the plain threshold (0.74), over
+    the corroborated one (0.61). The article naming the story's city joins it; one sharing only the
+    city's country code starts its own."""
+    rng = np.random.default_rng(5)
+    story, other = rng.standard_normal((2, DIMENSIONS))
+    story /= np.linalg.norm(story)
+    other -= (other @ story) * story
+    other /= np.linalg.norm(other)
+    near = (0.68 * story + np.sqrt(1 - 0.68**2) * other).astype(np.float32)
+
+    def lead(name: str, vector: np.ndarray, named: set[str]) -> Features:
+        return Features(name, "ar", 1e9, minhash({name}), 1, vector, frozenset(), frozenset(named))
+
+    def joined(named: set[str]) -> str:
+        index = StoryIndex()
+        index.assign(lead("baghdad", story.astype(np.float32), {"place:geonames:98182", "country:IQ"}))
+        return index.assign(lead("article", near, named))[0].story
+
+    assert joined({"country:IQ"}) == "article"
+    assert joined({"place:geonames:98182"}) == "baghdad"

@@ -50,8 +50,8 @@ SAME_LANGUAGE = 0.74
 ACROSS_LANGUAGES = 0.55
 WITH_SIGNATURE = 0.58
 SHARED_SIGNATURE = 2
-# (within, across languages): the cosines that suffice when the story shares a weekday, a date or a
-# number with the article (specifics.py), chosen on the real news dev events (news.py)
+# (within, across languages): the cosines that suffice when the story shares a weekday, a date, a
+# number or a linked place with the article (specifics.py), chosen on the real news dev events (news.py)
 CORROBORATED = (0.61, 0.42)  # 0.13 below SAME_LANGUAGE and ACROSS_LANGUAGES
 WINDOW_S = 72 * 3600
 CAPACITY = 100_000  # articles kept: ~8 KB each in the process holding the index (README Stories)
