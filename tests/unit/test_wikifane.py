@@ -1,7 +1,7 @@
 """WikiFANE Gold sentences (as distributed: clitic-split, fine classes) become ANERcorp-style news
 text: classes mapped the way ANERcorp tags news, clitics joined back as news writes them."""
 
-from workers.entities.wikifane import CLASSES, news_like, split
+from workers.entities.wikifane import CLASSES, complete, news_like, split
 
 
 def wikifane(text: str) -> list[tuple[str, str]]:
@@ -53,3 +53,15 @@ def test_every_class_is_mapped_and_the_held_out_runs_are_set_aside():
     train, held_out = split(sentences)
     assert len(held_out) == 100 and held_out[0] == [("450", "O")] and held_out[50] == [("950", "O")]
     assert not {s[0][0] for s in train} & {s[0][0] for s in held_out}
+
+
+def test_sentences_with_names_wikifane_left_untagged_are_dropped():
+    # WikiFANE tags the first Egypt and not the second; the Quran (a MISC in ANERcorp) has no tag
+    untagged = news_like([wikifane("زار/O مصر/B-Nation ثم/O عاد/O الى/O مصر/O ./O")])[0]
+    tagged_all = news_like([wikifane("زار/O مصر/B-Nation ثم/O عاد/O الى/O لبنان/B-Nation ./O")])[0]
+    anercorp_like = {"مصر": "B-LOC", "لبنان": "B-LOC"}
+
+    def tag(words):
+        return [anercorp_like.get(w, "O") for w in words]
+
+    assert complete([untagged, tagged_all], tag) == [tagged_all]
