@@ -72,7 +72,9 @@ def merge(annot: Path, accepted: dict[str, float]) -> list[dict]:
     return merged
 
 
-def card(merged: list[dict], scores: dict[str, dict], accepted: dict[str, float], agree: dict) -> str:
+def card(
+    merged: list[dict], scores: dict[str, dict], accepted: dict[str, float], agree: dict, same_setup: str = ""
+) -> str:
     types = Counter(e["type"] for r in merged for e in r["entities"])
     sections = Counter(r["source"]["category"] for r in merged)
     years = Counter(re.search(r"20\d\d", r["source"]["time"]).group() for r in merged)
@@ -104,7 +106,7 @@ sentence: `id`, `source` (docno, path, field `text`, character offsets of the se
   Cohen's kappa over token tags {agree["token_kappa"]:.3f}.
 - Rebuild: `python -m workers.annotations.ner_sample` (sentences), annotators per
   /work/annot/ner/ANNOTATOR.md, `python -m workers.annotations.ner_score calibration|agreement`,
-  `python -m workers.annotations.ner_merge`.
+  `python -m workers.annotations.ner_merge{f" --same-setup {same_setup}" if same_setup else ""}`.
 """
 
 
@@ -136,7 +138,9 @@ def main() -> None:
     merged = merge(args.annot, accepted)
     with (args.out / "entities.jsonl").open("w", encoding="utf-8") as f:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in merged)
-    replace_section(args.out / "DATA_CARD.md", card(merged, scores, accepted, agreement(args.annot)))
+    replace_section(
+        args.out / "DATA_CARD.md", card(merged, scores, accepted, agreement(args.annot), args.same_setup)
+    )
     print(f"{len(merged)} sentences from {', '.join(sorted(accepted)) or 'no calibrated annotator'}")
 
 
