@@ -487,10 +487,18 @@ _ner_backend_option = click.option(
     show_default=True,
     help="crf: also learn from this many ANT sentences tagged by the e5 backend (0: the gold ones only).",
 )
-def train_ner(data: Path, backend: str, epochs: int, lr: float, silver: int) -> None:
+@click.option(
+    "--wikifane/--no-wikifane",
+    default=False,
+    show_default=True,
+    help="crf: also learn from WikiFANE Gold's training part (mapped to ANERcorp's types), less the "
+    "sentences in which the CRF in place finds a name WikiFANE left untagged.",
+)
+def train_ner(data: Path, backend: str, epochs: int, lr: float, silver: int, wikifane: bool) -> None:
     """Word clusters (ANT + ANERcorp) and the CRF, or the e5 tagger (~30 min on one core); both on
     ANERcorp minus the dev slice."""
     from workers.entities import train as ner
+    from workers.entities import wikifane as wiki
 
     train_set, dev_set = ner.split(ner.read_conll(data / "anercorp" / "train.txt"))
     if backend == "e5":
@@ -498,11 +506,18 @@ def train_ner(data: Path, backend: str, epochs: int, lr: float, silver: int) -> 
 
         e5_train.train(train_set, dev_set, epochs=epochs, lr=lr, log=click.echo)
         return
+    wiki_train, wiki_held_out = wiki.load(data) if wikifane else ([], [])
+    wiki_train = wiki.complete(wiki_train, ner.crf_tagger()) if wikifane else []  # before the clusters change
     click.echo(f"clusters: {ner.build_clusters(data, train_set):,} words -> {ner.CLUSTERS}")
     taught = ner.silver(data, silver, Path(".newsworker")) if silver else []
-    ner.train_crf(train_set + taught)
-    click.echo(f"CRF trained on {len(train_set):,} + {len(taught):,} e5-tagged sentences -> {ner.MODEL}")
+    ner.train_crf(train_set + taught + wiki_train)
+    click.echo(
+        f"CRF trained on {len(train_set):,} + {len(taught):,} e5-tagged + {len(wiki_train):,} WikiFANE "
+        f"sentences -> {ner.MODEL}"
+    )
     click.echo(ner.evaluate(dev_set).lines())
+    if wikifane:
+        click.echo("WikiFANE held out:\n" + ner.evaluate(wiki_held_out).lines())
 
 
 @main.group("eval")
@@ -523,10 +538,11 @@ def evaluate() -> None:
 )
 def eval_ner(data: Path, backend: str, language: str) -> None:
     """Micro and per-type F1 (exact spans) and speed (one thread): Arabic on the last 10% of
-    ANERcorp train, English on open held-out test sets."""
+    ANERcorp train and WikiFANE Gold's held-out slice, English on open held-out test sets."""
     from threadpoolctl import threadpool_limits
 
     from workers.entities import train as ner
+    from workers.entities import wikifane
 
     if language == "en":
         from workers.entities.evaluate import report
@@ -535,13 +551,16 @@ def eval_ner(data: Path, backend: str, language: str) -> None:
             click.echo("\n".join(report(data)))
         return
     _, dev_set = ner.split(ner.read_conll(data / "anercorp" / "train.txt"))
+    _, wiki_held_out = wikifane.load(data)
     with threadpool_limits(1):
         if backend == "e5":
             from workers.entities import e5_ner
 
-            click.echo(e5_ner.evaluate(dev_set).lines())
+            run = e5_ner.evaluate
         else:
-            click.echo(ner.evaluate(dev_set).lines())
+            run = ner.evaluate
+        click.echo("ANERcorp dev slice:\n" + run(dev_set).lines())
+        click.echo("WikiFANE held out:\n" + run(wiki_held_out).lines())
 
 
 @evaluate.command("stories")

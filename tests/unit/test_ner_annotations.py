@@ -162,6 +162,13 @@ def test_calibration_scores_each_annotator_against_anercorp_gold(annot):
     assert scores["a2"]["all"]["precision"] == pytest.approx(4 / 5) and scores["a2"]["all"]["recall"] == 4 / 6
     assert scores["*"]["sentences"] == 4 and scores["*"]["all"]["gold"] == 12
     assert calibrated(scores, 0.8, min_sentences=2) == {"a1": pytest.approx(5 / 6)}
+    # the pooled score (9 of 11 found spans right, 9 of 12 gold) is below 0.8: a2 does not ride on a1
+    assert scores["*"]["all"]["f1"] == pytest.approx(18 / 23)
+    assert calibrated(scores, 0.8, ("a2",), min_sentences=2) == {"a1": pytest.approx(5 / 6)}
+    assert calibrated(scores, 0.75, ("a3",), min_sentences=2) == {
+        "a1": pytest.approx(5 / 6),
+        "a3": pytest.approx(18 / 23),
+    }
 
 
 def test_agreement_and_merge_keep_only_calibrated_labels(annot):

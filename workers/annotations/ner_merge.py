@@ -25,14 +25,22 @@ MIN_SENTENCES = 100
 
 
 def calibrated(
-    scores: dict[str, dict], min_f1: float, min_sentences: int = MIN_SENTENCES
+    scores: dict[str, dict],
+    min_f1: float,
+    same_setup: tuple[str, ...] = (),
+    min_sentences: int = MIN_SENTENCES,
 ) -> dict[str, float]:
-    """Annotators (not the pooled '*') whose calibration F1 counts: name -> F1."""
-    return {
+    """Annotators whose calibration counts: name -> F1. `same_setup`: annotators run exactly as a
+    calibrated one (same model, instructions and guideline) who count on the pooled score ('*')."""
+    passed = {
         a: s["all"]["f1"]
         for a, s in scores.items()
         if a != "*" and s["sentences"] >= min_sentences and s["all"]["f1"] >= min_f1
     }
+    pooled = scores.get("*", {"all": {"f1": 0.0}})["all"]["f1"]
+    if passed and pooled >= min_f1:
+        passed.update({a: pooled for a in same_setup if a not in passed})
+    return passed
 
 
 def merge(annot: Path, accepted: dict[str, float]) -> list[dict]:
@@ -64,7 +72,9 @@ def merge(annot: Path, accepted: dict[str, float]) -> list[dict]:
     return merged
 
 
-def card(merged: list[dict], scores: dict[str, dict], accepted: dict[str, float], agree: dict) -> str:
+def card(
+    merged: list[dict], scores: dict[str, dict], accepted: dict[str, float], agree: dict, same_setup: str = ""
+) -> str:
     types = Counter(e["type"] for r in merged for e in r["entities"])
     sections = Counter(r["source"]["category"] for r in merged)
     years = Counter(re.search(r"20\d\d", r["source"]["time"]).group() for r in merged)
@@ -86,7 +96,8 @@ sentence: `id`, `source` (docno, path, field `text`, character offsets of the se
 - Calibration (before the news labels count): ANERcorp train sentences 0-3165 not used for the
   guideline (which was written from sentences 3166-3565) and outside the dev slice, labelled
   blind and scored against ANERcorp's tags (exact spans). Counted: annotators at F1 >=
-  the threshold on >= {MIN_SENTENCES} sentences ({", ".join(sorted(accepted)) or "none"}).
+  the threshold on >= {MIN_SENTENCES} sentences, and annotators run exactly as one of them (same
+  model, instructions and guideline) on the pooled score; counted: {", ".join(sorted(accepted)) or "none"}.
 ```
 {table(scores)}
 ```
@@ -95,7 +106,7 @@ sentence: `id`, `source` (docno, path, field `text`, character offsets of the se
   Cohen's kappa over token tags {agree["token_kappa"]:.3f}.
 - Rebuild: `python -m workers.annotations.ner_sample` (sentences), annotators per
   /work/annot/ner/ANNOTATOR.md, `python -m workers.annotations.ner_score calibration|agreement`,
-  `python -m workers.annotations.ner_merge`.
+  `python -m workers.annotations.ner_merge{f" --same-setup {same_setup}" if same_setup else ""}`.
 """
 
 
@@ -116,13 +127,20 @@ def main() -> None:
     parser.add_argument("--annot", type=Path, default=Path("/work/annot/ner"))
     parser.add_argument("--min-f1", type=float, default=0.85)
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument(
+        "--same-setup",
+        default="",
+        help="comma-separated annotators run exactly as a calibrated one; they count on the pooled score",
+    )
     args = parser.parse_args()
     scores = calibration(args.annot)
-    accepted = calibrated(scores, args.min_f1)
+    accepted = calibrated(scores, args.min_f1, tuple(filter(None, args.same_setup.split(","))))
     merged = merge(args.annot, accepted)
     with (args.out / "entities.jsonl").open("w", encoding="utf-8") as f:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in merged)
-    replace_section(args.out / "DATA_CARD.md", card(merged, scores, accepted, agreement(args.annot)))
+    replace_section(
+        args.out / "DATA_CARD.md", card(merged, scores, accepted, agreement(args.annot), args.same_setup)
+    )
     print(f"{len(merged)} sentences from {', '.join(sorted(accepted)) or 'no calibrated annotator'}")
 
 

@@ -174,11 +174,17 @@ class Score:
         )
 
 
-def evaluate(dev: list[Sentence], model: Path = MODEL) -> Score:
+def crf_tagger(model: Path = MODEL) -> Callable[[list[str]], list[str]]:
+    """Words -> BIO tags with the CRF in `model`."""
     tagger = pycrfsuite.Tagger()
     tagger.open(str(model))
-    sentence_features(["."])  # load the gazetteer and clusters outside the clock
-    return score(dev, lambda batch: [tagger.tag(sentence_features(words)) for words in batch])
+    sentence_features(["."])  # load the gazetteer and clusters before any clock starts
+    return lambda words: tagger.tag(sentence_features(words))
+
+
+def evaluate(dev: list[Sentence], model: Path = MODEL) -> Score:
+    tag = crf_tagger(model)
+    return score(dev, lambda batch: [tag(words) for words in batch])
 
 
 def score(dev: list[Sentence], tag: Callable[[list[list[str]]], list[list[str]]]) -> Score:
