@@ -38,7 +38,7 @@ from workers.records import ENRICH_ERROR, OUTPUT_TOO_LARGE, RecordError
 from workers.stories.features import Features
 from workers.stories.index import Assignment, StoryIndex, with_story
 from workers.stream.gaps import Offsets, holds_records
-from workers.stream.logs import quiet_repeats
+from workers.stream.logs import one_record_per_traceback, quiet_repeats
 from workers.stream.offload import Item, Offload
 from workers.stream.recovery import SeekFirstTableManager
 
@@ -92,6 +92,7 @@ def too_large(exc: BaseException) -> bool:
 
 def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
     limits = limits or settings.limits()
+    one_record_per_traceback()  # before faust starts its threads
     datadir = Path(settings.state_dir) / f"worker-{settings.group_id}-{settings.web_port}"
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
