@@ -96,10 +96,9 @@ def worker(**flags) -> None:
     """Run the stream worker (faust): raw topic -> enriched topic, bad input -> dead-letter topic."""
     import dataclasses
 
-    import faust
-
     from workers.kafka_client import MAX_MESSAGE_BYTES, BrokerUnreachable, ensure_topics
-    from workers.stream.app import build_app
+    from workers.stream.app import Health, build_app
+    from workers.stream.stopping import Worker, listening
 
     settings = Settings.from_env(**flags)
     _check_settings(settings)
@@ -116,8 +115,12 @@ def worker(**flags) -> None:
         ),
         max_letter_bytes=min(topic_bytes[settings.dlq_topic], MAX_MESSAGE_BYTES),
     )
-    app = build_app(settings, limits)
-    faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
+    health = Health()
+    app = build_app(settings, limits, health)
+    def broker_unreachable() -> bool:
+        return health.broker_unreachable() or not listening(settings.bootstrap_servers)
+
+    Worker(app, broker_unreachable, loglevel=settings.log_level).execute_from_commandline()
 
 
 def _check_settings(settings: Settings) -> None:

@@ -83,6 +83,10 @@ class Health:
             log.error("broker unreachable: %s (repeats of client errors are rate-limited)", detail)
         self.broker_down_logged = not ok
 
+    def broker_unreachable(self) -> bool:
+        """The last broker call failed."""
+        return self.broker_down_logged
+
 
 def too_large(exc: BaseException) -> bool:
     """The broker or the producer refused one record for its size (MessageSizeTooLargeError,
@@ -90,7 +94,8 @@ def too_large(exc: BaseException) -> bool:
     return "TooLarge" in type(exc).__name__
 
 
-def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
+def build_app(settings: Settings, limits: Limits | None = None, health: Health | None = None) -> faust.App:
+    """`health`: what /readyz reports, also read by the worker's stop (stream/stopping.py)."""
     limits = limits or settings.limits()
     one_record_per_traceback()  # before faust starts its threads
     datadir = Path(settings.state_dir) / f"worker-{settings.group_id}-{settings.web_port}"
@@ -128,7 +133,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
     story_partition = faust.types.TP(settings.story_topic, 0)
     offload = Offload(settings.enrich_processes, limits)
     raw_offsets, story_offsets = Offsets(), Offsets()  # what each agent was given (stream/gaps.py)
-    health = Health()
+    health = health or Health()
 
     async def refuse_skips(offsets: Offsets, events: list[EventT]) -> None:
         """Exit before acknowledging records past offsets faust skipped; Kafka's own gaps pass."""
@@ -189,6 +194,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
                 if ev.message.timestamp:
                     metrics.END_TO_END.observe(max(0.0, time.time() - ev.message.timestamp))
             else:
+                metrics.ENRICHED.inc()
                 metrics.LANGUAGES.labels(out.language).inc()
                 for entity_type in out.entity_types:
                     metrics.ENTITIES.labels(entity_type).inc()
@@ -349,7 +355,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
             if isinstance(answer, RecordError):
                 metrics.DEAD_LETTERED.labels(answer.reason).inc()
             else:
-                metrics.ENRICHED.inc()
+                metrics.PUBLISHED.inc()
             raw_timestamp = float(dict(ev.message.headers or ()).get(RAW_TIMESTAMP, b"0"))
             if raw_timestamp:
                 metrics.END_TO_END.observe(max(0.0, done - raw_timestamp))
