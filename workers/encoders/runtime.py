@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 
 import numpy as np
 
@@ -31,18 +33,37 @@ def compile_layers(layers: list[dict], heads: int, eps: float) -> Run:
 
 def compile_graph(model, keep: object) -> Callable[..., np.ndarray]:
     """A callable running an OpenVINO model's first output on the given inputs, in order. `keep`:
-    what owns the arrays the graph's constants share (`shared`), referenced as long as the callable."""
+    what owns the arrays the graph's constants share (`shared`), referenced as long as the callable.
+
+    The graph compiles in a background thread (OpenVINO releases the GIL), while the caller goes
+    on loading other models: a start overlaps the compiles with the Python work. The first call
+    waits for it; `compiled()` waits for all, before any record's time budget starts."""
     import openvino as ov
 
-    request = ov.Core().compile_model(model, "CPU", CONFIG).create_infer_request()
+    request = _compiler().submit(lambda: ov.Core().compile_model(model, "CPU", CONFIG).create_infer_request())
+    _pending.append(request)
     lock = threading.Lock()  # one request: callers on several threads take turns
 
     def run(*inputs: np.ndarray, keep: object = keep) -> np.ndarray:
         # The output buffer belongs to the request and is overwritten by the next call.
         with lock:
-            return request.infer(dict(enumerate(inputs)))[0].copy()
+            return request.result().infer(dict(enumerate(inputs)))[0].copy()
 
     return run
+
+
+_pending: list[Future] = []
+
+
+@cache
+def _compiler() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, thread_name_prefix="openvino-compile")
+
+
+def compiled() -> None:
+    """Wait until every graph started in this process has compiled (raising a compile's error)."""
+    while _pending:
+        _pending.pop().result()
 
 
 def precision() -> str:
