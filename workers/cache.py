@@ -67,15 +67,18 @@ def built_once(name: str, key: str, build: Callable[[], T]) -> T:
 
 
 def mapped_once(name: str, key: str, build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """`build()`'s arrays, mapped read-only from the cache (built and kept there when missing).
-    Unwritable cache: the built arrays, in memory."""
+    """`build()`'s arrays, mapped from the cache (built and kept there when missing). Processes
+    that build at the same time each keep their own copy in memory until the first one's is in
+    place; an unwritable cache costs the build at every start."""
     folder = cache_dir() / f"{name}-{key}"
+    damaged = False
     try:
         return _mapped(folder)
     except FileNotFoundError:
         pass
-    except Exception as exc:  # a damaged entry: rebuild over it
+    except Exception as exc:  # a damaged entry: rebuilt over
         log.warning("ignoring unreadable cache %s: %r", folder, exc)
+        damaged = True
     arrays = build()
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -83,22 +86,25 @@ def mapped_once(name: str, key: str, build: Callable[[], dict[str, np.ndarray]])
         for array_name, array in arrays.items():
             np.save(staging / f"{array_name}.npy", np.ascontiguousarray(array), allow_pickle=False)
         (staging / "complete").touch()
-        shutil.rmtree(folder, ignore_errors=True)  # a damaged one
+        if damaged:
+            shutil.rmtree(folder, ignore_errors=True)
         try:
-            staging.rename(folder)  # atomic: a concurrent process sees all of it or none
+            staging.rename(folder)  # atomic: others see all of it or nothing
         except OSError:  # another process was first: theirs is as good
             shutil.rmtree(staging, ignore_errors=True)
         for stale in folder.parent.glob(f"{name}-*"):
             if stale != folder and stale.is_dir():
                 shutil.rmtree(stale, ignore_errors=True)  # mapped pages stay valid for their users
         return _mapped(folder)
-    except OSError as exc:
-        log.warning("cannot keep %s in the cache (%s): it is rebuilt at every start", name, exc)
+    except Exception as exc:
+        log.warning("cannot keep %s in the cache (%r): it is rebuilt at every start", name, exc)
         return arrays
 
 
 def _mapped(folder: Path) -> dict[str, np.ndarray]:
-    if not (folder / "complete").exists():
+    if not (folder / "complete").exists():  # written last, before the folder is renamed in place
+        if folder.exists():
+            raise ValueError(f"{folder} is incomplete")
         raise FileNotFoundError(folder)
     # copy-on-write: the file is never changed, and libraries that insist on writable buffers
     # (OpenVINO's shared constants) take them; pages nobody writes stay shared

@@ -25,6 +25,9 @@ def test_arrays_are_built_once_then_mapped_and_a_damaged_entry_is_rebuilt(tmp_pa
     assert again["names"].tolist() == ["ar", "en"]
     (tmp_path / "table-k1" / "rows.npy").write_bytes(b"garbage")
     assert mapped_once("table", "k1", build)["rows"][2, 3] == 11 and len(builds) == 2
+    (tmp_path / "table-k1" / "complete").unlink()  # a half-written entry
+    assert mapped_once("table", "k1", build)["rows"][2, 3] == 11 and len(builds) == 3
+    assert (tmp_path / "table-k1" / "complete").exists()
     mapped_once("table", "k2", build)  # new inputs: a new entry, and the stale one goes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table-k2"]
 
