@@ -124,7 +124,8 @@ def test_metrics_count_exactly_what_was_sent(settings, start_worker):
 
 
 def test_kill_9_mid_replay_loses_nothing(settings, start_worker):
-    worker = start_worker()
+    # the fast profile: this is about the stream, and the contextual decisions cost a third more
+    worker = start_worker(event_decisions="static")
     enrichers = children(worker.process.pid)
     assert enrichers, "the enrichment runs in child processes"
     ids = ids_of(ANT_SAMPLE, loops=5)
@@ -144,7 +145,7 @@ def test_kill_9_mid_replay_loses_nothing(settings, start_worker):
     assert not any(_alive(pid) for pid in enrichers), "enrichment processes outlived the worker"
     # Supervised, as in production: should faust skip records after the restart despite
     # stream/recovery.py, the guard (stream/gaps.py) exits with 75 and the restart replays them.
-    restarted = start_worker(supervised=True)
+    restarted = start_worker(supervised=True, event_decisions="static")
     received = read_topic(settings, settings.enriched_topic, until=ids, timeout=240)
     missing = set(ids) - set(received)
     assert not missing, f"{len(missing)} of 1000 ids lost after kill -9 ({restarted.restarts} restarts)"
