@@ -109,6 +109,7 @@ def process(
         # Loaded before the clock starts: the first record's budget is for the record, not for
         # loading the models (seconds, more on a busy machine).
         pipeline = pipeline or limits.pipeline()
+        runtime.compiled()  # a graph still compiling in the background is no record's time either
         try:
             with time_budget(limits.timeout_s):
                 enrichment = pipeline.enrich(article)
