@@ -116,7 +116,8 @@ def worker(**flags) -> None:
         max_letter_bytes=min(topic_bytes[settings.dlq_topic], MAX_MESSAGE_BYTES),
     )
     health = Health()
-    app = build_app(settings, limits, health)
+    app = build_app(settings, limits, health, warm_now=True)
+
     def broker_unreachable() -> bool:
         return health.broker_unreachable() or not listening(settings.bootstrap_servers)
 

@@ -94,8 +94,12 @@ def too_large(exc: BaseException) -> bool:
     return "TooLarge" in type(exc).__name__
 
 
-def build_app(settings: Settings, limits: Limits | None = None, health: Health | None = None) -> faust.App:
-    """`health`: what /readyz reports, also read by the worker's stop (stream/stopping.py)."""
+def build_app(
+    settings: Settings, limits: Limits | None = None, health: Health | None = None, warm_now: bool = False
+) -> faust.App:
+    """`health`: what /readyz reports, also read by the worker's stop (stream/stopping.py).
+    `warm_now`: spawn the enrichment processes at once (the worker command), so that they load
+    their models while faust starts and joins the group, instead of after."""
     limits = limits or settings.limits()
     one_record_per_traceback()  # before faust starts its threads
     datadir = Path(settings.state_dir) / f"worker-{settings.group_id}-{settings.web_port}"
@@ -132,6 +136,8 @@ def build_app(settings: Settings, limits: Limits | None = None, health: Health |
     stories: StoryIndex | None = None
     story_partition = faust.types.TP(settings.story_topic, 0)
     offload = Offload(settings.enrich_processes, limits)
+    if warm_now:
+        offload.start()
     raw_offsets, story_offsets = Offsets(), Offsets()  # what each agent was given (stream/gaps.py)
     health = health or Health()
 
