@@ -1,10 +1,11 @@
 # The two commands of the README: `make demo` and `make test`. Both set the machine up first.
-.PHONY: setup setup-test demo test lock
+# `make test-camel` runs the few tests of the optional camel BERT backend, which need torch.
+.PHONY: setup setup-test demo test test-camel lock
 
 setup:
 	@deploy/local/setup.sh
 
-# .venv-test: the lean set plus the `camel` extra (torch), so that .venv stays lean after `make test`.
+# .venv-test: the lean set plus the `camel` extra (torch with ~4 GB of CUDA wheels), apart from .venv.
 setup-test: setup
 	@deploy/local/setup.sh --test-env
 
@@ -12,10 +13,13 @@ setup-test: setup
 demo: setup
 	.venv/bin/newsworker demo $(if $(KEEP_RUNNING),--keep-running)
 
-test: setup-test
+# The whole suite but the camel backend's tests: no torch, no CUDA download.
+test: setup
 	.venv/bin/ruff check .
-	.venv-test/bin/pytest -m camel -p no:cacheprovider
 	.venv/bin/pytest -m "not camel"
+
+test-camel: setup-test
+	.venv-test/bin/pytest -m camel -p no:cacheprovider
 
 # Re-resolve pinned versions after changing pyproject.toml dependencies. The camel lock ignores
 # [tool.uv] (its override drops torch) and adds the dev tools, for .venv-test.

@@ -106,9 +106,8 @@ def worker(**flags) -> None:
     except KafkaAccessError as exc:
         raise click.ClickException(str(exc)) from None
     # faust only now (~1.5 s of imports): a refusal above is reported without them
-    import faust
-
-    from workers.stream.app import build_app
+    from workers.stream.app import Health, build_app
+    from workers.stream.stopping import Worker, listening
 
     # Outputs and dead letters are sized to what their topics really accept (the producer's own
     # request limit caps both).
@@ -119,8 +118,13 @@ def worker(**flags) -> None:
         ),
         max_letter_bytes=min(topic_bytes[settings.dlq_topic], MAX_MESSAGE_BYTES),
     )
-    app = build_app(settings, limits)
-    faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
+    health = Health()
+    app = build_app(settings, limits, health, warm_now=True)
+
+    def broker_unreachable() -> bool:
+        return health.broker_unreachable() or not listening(settings.bootstrap_servers)
+
+    Worker(app, broker_unreachable, loglevel=settings.log_level).execute_from_commandline()
 
 
 def _check_settings(settings: Settings) -> None:

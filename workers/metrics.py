@@ -15,7 +15,17 @@ _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2
 _SLOW = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 CONSUMED = Counter("newsworker_articles_consumed", "Raw records consumed from the input topic.")
-ENRICHED = Counter("newsworker_articles_enriched", "Enriched records acknowledged by the broker.")
+# Counted where each stage runs: every worker enriches its raw partitions; one worker owns the
+# stories partition and publishes. A per-worker panel of either tells what that worker did.
+ENRICHED = Counter(
+    "newsworker_articles_enriched",
+    "Records this worker enriched, handed to the stories stage and acknowledged by the broker.",
+)
+PUBLISHED = Counter(
+    "newsworker_articles_published",
+    "Enriched records the stories stage placed in a story and published to the enriched topic,"
+    " acknowledged by the broker (on the worker that owns the stories partition).",
+)
 DEAD_LETTERED = Counter(
     "newsworker_articles_dead_lettered",
     "Records sent to the dead-letter topic and acknowledged, by reason.",

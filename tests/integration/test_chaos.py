@@ -71,7 +71,8 @@ def without_timing(record: dict) -> dict:
 
 
 def test_chaos_every_id_ends_once_no_worker_dies_the_group_drains(kafka, settings, tmp_path):
-    settings = dataclasses.replace(settings, partitions=6)
+    # the fast profile: this is about the stream, and the contextual decisions cost a third more
+    settings = dataclasses.replace(settings, partitions=6, event_decisions="static")
     workers: list[WorkerProcess] = []
 
     def add_worker() -> WorkerProcess:
@@ -101,8 +102,11 @@ def test_chaos_every_id_ends_once_no_worker_dies_the_group_drains(kafka, setting
         sender.start()
 
         deadline = time.monotonic() + 90
-        while sum(w.metrics().get("newsworker_articles_enriched_total", 0) for w in workers) < 150:
-            assert time.monotonic() < deadline, "the workers made no progress"
+        # each worker counts what it enriches, not only the one that owns the stories partition
+        while (enriched := [w.metrics().get("newsworker_articles_enriched_total", 0) for w in workers]) and (
+            sum(enriched) < 150 or min(enriched) == 0
+        ):
+            assert time.monotonic() < deadline, f"enriched per worker: {enriched}"
             time.sleep(0.2)
         workers[0].kill()  # kill -9 mid-stream
         kafka.stop()  # the broker goes away for a while, then comes back

@@ -67,7 +67,16 @@ def test_a_record_over_its_time_budget_is_dead_lettered_and_the_partition_moves_
     send_raw(settings, [(b"slow", slow), (b"next", nxt)])
     letters = read_topic(settings, settings.dlq_topic, until=["slow"], timeout=60)
     assert letters["slow"][0].record["reason"] == "enrich_timeout"
-    assert "next" in read_topic(settings, settings.enriched_topic, until=["next"], timeout=30)
+    # The partition moves on: the next record comes out, after a recycle if the parent's deadline
+    # passed first (fresh processes load their models). Enriched, or on a machine too busy to
+    # enrich even two words in 0.05 s, timed out as well.
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        enriched = read_topic(settings, settings.enriched_topic, until=["next"], timeout=5)
+        letters = read_topic(settings, settings.dlq_topic, until=["slow", "next"], timeout=1)
+        if "next" in enriched or "next" in letters:
+            break
+    assert "next" in enriched or letters["next"][0].record["reason"] == "enrich_timeout"
     assert worker.process.poll() is None
 
 

@@ -1,4 +1,6 @@
 import logging
+import subprocess
+import sys
 import time
 
 from workers.processing import Limits
@@ -41,3 +43,40 @@ def test_repeated_client_errors_are_held_back_and_counted():
     quiet.kinds[("aiokafka.conn", logging.ERROR, "Unable connect to node with id %s: %r")][0] -= 61
     after = line("Unable connect to node with id %s: %r", 1, "refused")
     assert quiet.filter(after) and "499 like it held back" in after.getMessage()
+
+
+
+THREAD_FAILS = """
+import asyncio, logging, sys, threading
+from mode.utils.logging import FileLogProxy
+from workers.stream.logs import one_record_per_traceback
+records = []
+handler = logging.Handler()
+handler.emit = records.append
+logging.getLogger().addHandler(handler)
+sys.stderr = FileLogProxy(logging.getLogger(), severity=logging.WARNING)  # as faust's worker does
+if sys.argv[1] == "hooked":
+    one_record_per_traceback()
+def fail():
+    raise asyncio.CancelledError
+thread = threading.Thread(target=fail, name="doomed")
+thread.start()
+thread.join()
+for record in records:
+    text = logging.Formatter().format(record).replace(chr(10), " | ")
+    print(logging.getLevelName(record.levelno), text, file=sys.__stdout__)
+"""
+
+
+def test_a_threads_traceback_is_one_log_record():
+    """Python prints a thread's traceback in many writes; faust's stderr proxy logs each one."""
+
+    def records(mode: str) -> list[str]:
+        run = subprocess.run([sys.executable, "-c", THREAD_FAILS, mode], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return run.stdout.splitlines()
+
+    assert len(records("python's hooks")) > 10  # the trouble: one token a record
+    [record] = records("hooked")
+    assert record.startswith("ERROR thread doomed failed | Traceback")
+    assert "in fail" in record and record.endswith("asyncio.exceptions.CancelledError")

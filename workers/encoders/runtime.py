@@ -12,8 +12,11 @@ imported on the first compile, so the static table's users (e5.py's tokenizer) n
 from __future__ import annotations
 
 import math
+import mmap
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 
 import numpy as np
 
@@ -25,24 +28,62 @@ CONFIG = {"INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1, "ENABLE_CPU_PINNING": Fa
 def compile_layers(layers: list[dict], heads: int, eps: float) -> Run:
     """A callable running `layers` ({"q": (w [in, out], b), ..., "aln": (w, b), ...}, as e5.py
     holds them) over embedded input; compiled once (~1 s), then reused for every batch."""
-    infer = compile_graph(graph(layers, heads, eps), keep=layers)
+    infer = compile_graph(graph(layers, heads, eps), keep=layers, copied=layers)
     return lambda x, mask: infer(x, mask.astype(np.float32))
 
 
-def compile_graph(model, keep: object) -> Callable[..., np.ndarray]:
+def compile_graph(model, keep: object, copied: object = ()) -> Callable[..., np.ndarray]:
     """A callable running an OpenVINO model's first output on the given inputs, in order. `keep`:
-    what owns the arrays the graph's constants share (`shared`), referenced as long as the callable."""
+    what owns the arrays the graph's constants share (`shared`), referenced as long as the callable.
+    `copied`: mapped arrays (workers/cache.py) the compiled graph holds its own form of (bf16,
+    repacked): their pages are given back after the compile, 82 MB of e5 layers each (still
+    readable: a read faults them in from the file again).
+
+    The graph compiles in a background thread (OpenVINO releases the GIL), while the caller goes
+    on loading other models: a start overlaps the compiles with the Python work. The first call
+    waits for it; `compiled()` waits for all, before any record's time budget starts."""
     import openvino as ov
 
-    request = ov.Core().compile_model(model, "CPU", CONFIG).create_infer_request()
+    def build():
+        request = ov.Core().compile_model(model, "CPU", CONFIG).create_infer_request()
+        release(copied)
+        return request
+
+    request = _compiler().submit(build)
+    _pending.append(request)
     lock = threading.Lock()  # one request: callers on several threads take turns
 
     def run(*inputs: np.ndarray, keep: object = keep) -> np.ndarray:
         # The output buffer belongs to the request and is overwritten by the next call.
         with lock:
-            return request.infer(dict(enumerate(inputs)))[0].copy()
+            return request.result().infer(dict(enumerate(inputs)))[0].copy()
 
     return run
+
+
+_pending: list[Future] = []
+
+
+@cache
+def _compiler() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, thread_name_prefix="openvino-compile")
+
+
+def compiled() -> None:
+    """Wait until every graph started in this process has compiled (raising a compile's error)."""
+    while _pending:
+        _pending.pop().result()
+
+
+def release(arrays: object) -> None:
+    """Give back the resident pages of the mapped arrays in `arrays` (nested lists, tuples, dicts)."""
+    if isinstance(arrays, dict):
+        arrays = list(arrays.values())
+    if isinstance(arrays, list | tuple):
+        for item in arrays:
+            release(item)
+    elif getattr(arrays, "_mmap", None) is not None:  # np.memmap's mapping
+        arrays._mmap.madvise(mmap.MADV_DONTNEED)
 
 
 def precision() -> str:

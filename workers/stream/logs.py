@@ -1,12 +1,20 @@
-"""Rate-limited logs: during a broker outage the Kafka clients repeat the same warnings and
+"""The worker's log, readable in an outage and a crash.
+
+Rate-limited logs: during a broker outage the Kafka clients repeat the same warnings and
 errors many times a second (3,034 lines in 32 s were seen). The first of a kind passes; repeats
 within a window are counted, not printed, and the next one that passes says how many were held
-back. The worker logs broker state changes itself (stream/app.py: Health.broker_state)."""
+back. The worker logs broker state changes itself (stream/app.py: Health.broker_state).
+
+One record per traceback: faust's worker (mode) replaces sys.stderr with a proxy that logs each
+write as a WARNING, and Python prints an uncaught exception of a thread in many small writes, so a
+traceback arrived as ~40 records of one token each ("asyncio.exceptions", ".", "CancelledError")."""
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
+import threading
 import time
 
 from workers import metrics
@@ -46,3 +54,17 @@ def quiet_repeats(window_s: float = WINDOW_S) -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RepeatFilter) for f in handler.filters):
             handler.addFilter(RepeatFilter(window_s))
+
+
+def one_record_per_traceback() -> None:
+    """An exception that no code catches, in a thread or in the main thread, is logged as one
+    ERROR record with its traceback (Python's own hooks print it token by token, in C)."""
+    log = logging.getLogger("workers.uncaught")
+
+    def in_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is not SystemExit:
+            name = args.thread.name if args.thread is not None else "?"
+            log.error("thread %s failed", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+    threading.excepthook = in_thread
+    sys.excepthook = lambda kind, value, tb: log.critical("uncaught exception", exc_info=(kind, value, tb))

@@ -80,6 +80,7 @@ class Offload:
         # (when, source) of the record the worker waits on; /readyz and a gauge report its age.
         self.inflight: tuple[float, dict[str, Any]] | None = None
         self.is_warm = False  # every process started with its models loaded
+        self._warming: tuple[Executor, list[Future]] | None = None  # `start`'s
 
     @property
     def deadline_s(self) -> float | None:
@@ -95,13 +96,21 @@ class Offload:
             initargs=(os.getpid(), self.limits, self.loads),
         )
 
+    def start(self) -> None:
+        """Spawn the processes and have them load the models now, before the event loop runs:
+        they load while the worker connects and joins its group. `warm` waits for them."""
+        self._warming = (self.executor, self._submit_ready())
+
+    def _submit_ready(self) -> list[Future]:
+        return [self.executor.submit(_ready) for _ in range(max(1, self.processes))]
+
     async def warm(self) -> None:
         """Start every process and load the models before records wait on them."""
         executor, self.is_warm = self.executor, False
+        started, self._warming = self._warming, None
+        futures = started[1] if started is not None and started[0] is executor else self._submit_ready()
         try:
-            await asyncio.gather(
-                *(asyncio.wrap_future(executor.submit(_ready)) for _ in range(max(1, self.processes)))
-            )
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
         except BrokenProcessPool:
             if executor is self.executor:
                 raise  # a process died loading the models: nothing to enrich with
