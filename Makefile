@@ -15,6 +15,7 @@ demo: setup
 
 # The whole suite but the camel backend's tests: no torch, no CUDA download.
 test: setup
+	@deploy/local/setup.sh --browser
 	.venv/bin/ruff check .
 	.venv/bin/pytest -m "not camel"
 

@@ -2,9 +2,9 @@
 # Installs everything newsworker's demo and tests need on a fresh Debian machine, idempotently:
 # Java + Maven (to fetch and run Apache Kafka), openssl (certificates of the secured local broker),
 # Prometheus + promtool, uv, and the locked venv.
-# `--test-env` also builds .venv-test: the same set plus the `camel` extra (torch, ~5 GB), for the
-# tests that need it, so that .venv stays lean (no torch, no CUDA wheels); and installs chromium for
-# the browser tests.
+# `--browser` installs chromium for the browser tests (`make test`); `--test-env` builds .venv-test:
+# the same set plus the `camel` extra (torch, ~5 GB), for `make test-camel` only, so that .venv stays
+# lean (no torch, no CUDA wheels).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -46,15 +46,18 @@ PY
   uv pip check --quiet -p "$1"
 }
 
-if [ "${1:-}" = "--test-env" ]; then
-  # the browser tests (tests/browser/) drive Debian's chromium with Playwright (dev extra): no
-  # browser download; the demo and the runtime do not need it
+if [ "${1:-}" = "--browser" ]; then
+  # the browser tests (tests/browser/, part of `make test`) drive Debian's chromium with Playwright
+  # (dev extra): no browser download; the demo and the runtime do not need it
   if ! command -v chromium >/dev/null; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     echo "setup: installing chromium from Debian (browser tests)"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
   fi
+  exit 0
+fi
+if [ "${1:-}" = "--test-env" ]; then
   venv .venv-test requirements-camel.lock
   echo "setup: .venv-test ready (with the camel extra: $(du -sh .venv-test | cut -f1))"
   exit 0
