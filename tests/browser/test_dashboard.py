@@ -23,12 +23,14 @@ ARTEFACTS = REPO / "tests" / "artefacts"  # screenshots (gitignored)
 SEED_ID = "c7ac9c43c2f0f384"
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in the thread while it is open,
+# and later tests call asyncio.run().
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: `make setup-test` installs it (deploy/local/setup.sh --test-env)")
+        pytest.fail("no /usr/bin/chromium: `make test` installs it (deploy/local/setup.sh --browser)")
     ARTEFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(

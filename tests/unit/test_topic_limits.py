@@ -12,7 +12,8 @@ class LateBroker:
     def __init__(self, late: int, values: dict[str, int]) -> None:
         self.late, self.values, self.calls = late, values, 0
 
-    def describe_configs(self, resources):
+    def describe_configs(self, resources, config_filter=None):
+        assert config_filter == "all"  # inherited values too, not only the ones set on the topic
         self.calls += 1
         ready = self.calls > self.late
         return {
