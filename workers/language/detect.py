@@ -78,10 +78,11 @@ _MARKERS = [
     ("ur", "ھ", 1.0),
     ("ckb", "ھ", 1.0),
 ]
-# Letters Arabic news writes too: the Maghrebi press spells g and v ڤ / ڨ (الڤمودي, جوڤار), and ھ is
-# a typographic form of ه. They, and the inner وو (نووي, داوود, طاووس), weigh for a language only
-# once a letter Arabic never writes has been seen for it, or in text without Arabic's own ة ى ي ك.
-_ARABIC_ALSO = set("ڤڨھ")
+# Marker letters Arabic news writes too: the Maghrebi press spells v and g ڤ (الڤمودي, جوڤار; its ڨ is
+# no marker), and ھ is a typographic form of ه. They, and the inner وو (نووي, داوود, طاووس), weigh for
+# a language only once a letter Arabic never writes has been seen for it, or in text without
+# Arabic's own ة ى ي ك.
+_ARABIC_ALSO = set("ڤھ")
 # Uyghur writes ى and ئ in most words; Arabic uses both too, so they only weigh for Uyghur once a
 # Kurdish/Uyghur letter is present.
 _UYGHUR_VOWELS = "ىئ"
@@ -93,7 +94,11 @@ _ROWS = [
     if line and not line.startswith("#")
 ]
 _WORDS = {language: set(words.split()) for language, words in _ROWS[1:]}  # after the header
-_MARKER_PATTERNS = [(language, re.compile(f"[{letters}]"), weight) for language, letters, weight in _MARKERS]
+# (language, pattern, weight, whether Arabic writes those letters too)
+_MARKER_PATTERNS = [
+    (language, re.compile(f"[{letters}]"), weight, _ARABIC_ALSO.issuperset(letters))
+    for language, letters, weight in _MARKERS
+]
 _ARTICLE = re.compile(r"(?<!\S)ال")  # words that open with the Arabic article
 _PERSIAN = re.compile("[پچژگکی]")  # not Arabic; shared by Persian, Urdu, Pashto, Kurdish
 _ARABIC = re.compile("[ةىيك]")  # Arabic forms the Persian-family orthographies replace
@@ -300,10 +305,9 @@ def _arabic_script(text: str) -> tuple[str, float, str] | None:
     """(language, evidence strength, basis) from letters and function words, or None for the model."""
     scores: dict[str, float] = {}
     borrowed: dict[str, float] = {}  # evidence from letters Arabic writes too
-    for language, letters, weight in _MARKER_PATTERNS:
+    for language, letters, weight, shared in _MARKER_PATTERNS:
         hits = len(letters.findall(text))
         if hits:
-            shared = _ARABIC_ALSO.issuperset(letters.pattern.strip("[]"))
             tally = borrowed if shared else scores
             tally[language] = tally.get(language, 0.0) + weight * hits
     if any(ch in text for ch in "ۇۈۋەۆ"):  # Uyghur's own letters, not Pashto's ې
@@ -311,7 +315,9 @@ def _arabic_script(text: str) -> tuple[str, float, str] | None:
     if any(ch in text for ch in "ەۆێڵڕ"):  # Sorani writes ی and ک where Uyghur writes ي and ك
         scores["ckb"] += 1.5 * (text.count("ی") + text.count("ک"))
     # Sorani spells long u وو inside words; so does Arabic (نووي, داوود).
-    borrowed["ckb"] = borrowed.get("ckb", 0.0) + 1.5 * len(_INNER_WAW_WAW.findall(text))
+    doubled = len(_INNER_WAW_WAW.findall(text))
+    if doubled:
+        borrowed["ckb"] = borrowed.get("ckb", 0.0) + 1.5 * doubled
     arabic_letters = _ARABIC.search(text)
     for language, weight in borrowed.items():
         if scores.get(language) or not arabic_letters:
