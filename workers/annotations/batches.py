@@ -73,6 +73,20 @@ def deal(groups: dict[str, list[dict[str, Any]]], rng: random.Random) -> list[di
     return [{**s, "group": name} for _, name, s in keyed]
 
 
+def _write(path: Path, sentences: list[dict[str, Any]]) -> None:
+    """A batch file: the annotator's fields of each sentence, one JSON line each."""
+    with path.open("wb") as w:
+        for s in sentences:
+            w.write(orjson.dumps({k: s[k] for k in FIELDS}) + b"\n")
+
+
+def _manifest(s: dict[str, Any], batch: str, group: str) -> bytes:
+    """A selection.jsonl line: why the sentence was chosen (annotators never read it)."""
+    return (
+        orjson.dumps({"id": s["id"], "batch": batch, "group": group, "candidates": s["candidates"]}) + b"\n"
+    )
+
+
 def main(source: Path, out_dir: Path) -> None:
     rng = random.Random(SEED)
     with source.open("rb") as f:
@@ -83,24 +97,19 @@ def main(source: Path, out_dir: Path) -> None:
     for number, first in enumerate(range(0, len(ordered), BATCH), start=1):
         batch = ordered[first : first + BATCH]
         name = f"batch-{number:03d}"
-        with (out_dir / "batches" / f"{name}.jsonl").open("wb") as w:
-            for s in batch:
-                w.write(orjson.dumps({k: s[k] for k in FIELDS}) + b"\n")
+        _write(out_dir / "batches" / f"{name}.jsonl", batch)
         double += sorted(s["id"] for s in rng.sample(batch, max(1, round(DOUBLE_SHARE * len(batch)))))
-        manifest += [
-            {"id": s["id"], "batch": name, "group": s["group"], "candidates": s["candidates"]} for s in batch
-        ]
+        manifest += [_manifest(s, name, s["group"]) for s in batch]
     (out_dir / "double.txt").write_text("".join(f"{i}\n" for i in double), encoding="utf-8")
     # the second annotation's own batches (same fields), in the order of the first batches
     rows = {s["id"]: s for s in ordered}
     (out_dir / "double").mkdir(exist_ok=True)
     for number, first in enumerate(range(0, len(double), BATCH), start=1):
-        with (out_dir / "double" / f"double-{number:03d}.jsonl").open("wb") as w:
-            for i in double[first : first + BATCH]:
-                w.write(orjson.dumps({k: rows[i][k] for k in FIELDS}) + b"\n")
-    with (out_dir / "selection.jsonl").open("wb") as w:
-        for m in manifest:
-            w.write(orjson.dumps(m) + b"\n")
+        _write(
+            out_dir / "double" / f"double-{number:03d}.jsonl",
+            [rows[i] for i in double[first : first + BATCH]],
+        )
+    (out_dir / "selection.jsonl").write_bytes(b"".join(manifest))
 
 
 def extra(source: Path, out_dir: Path, plover: str) -> None:
@@ -117,16 +126,9 @@ def extra(source: Path, out_dir: Path, plover: str) -> None:
         for first in range(0, len(fresh), BATCH):
             number += 1
             name = f"batch-{number:03d}"
-            with (out_dir / "batches" / f"{name}.jsonl").open("wb") as w:
-                for s in fresh[first : first + BATCH]:
-                    w.write(orjson.dumps({k: s[k] for k in FIELDS}) + b"\n")
-                    line = {
-                        "id": s["id"],
-                        "batch": name,
-                        "group": f"extra-{plover}",
-                        "candidates": s["candidates"],
-                    }
-                    manifest.write(orjson.dumps(line) + b"\n")
+            batch = fresh[first : first + BATCH]
+            _write(out_dir / "batches" / f"{name}.jsonl", batch)
+            manifest.writelines(_manifest(s, name, f"extra-{plover}") for s in batch)
 
 
 if __name__ == "__main__":

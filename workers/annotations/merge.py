@@ -1,8 +1,9 @@
 """Merge the validated ANT annotations into the corpus file workers/data/annotations/events.jsonl.
 
-Only the named (calibrated) annotators' files count. One line per sentence: the ANT ids, the
-sentence's offsets in the article body, its text, the labels of its first annotation (the batch
-annotator's), and every annotation with its annotator, its events and their spans. A span's
+Only the named (calibrated) annotators' files count, each for the sentence labels it is calibrated
+for. One line per sentence: the ANT ids, the sentence's offsets in the article body, its text, each
+sentence label from its first annotation by an annotator calibrated for it (null if none), and
+every annotation with its annotator, its events and their spans. A span's
 `start`/`end` are offsets in the sentence text; add the sentence's `start` for the article body.
 
     .venv/bin/python -m workers.annotations.merge ROOT DEST.jsonl ANNOTATOR[:assault|protest] ...
