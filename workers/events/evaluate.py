@@ -179,8 +179,6 @@ def english_actors(data: Path) -> dict[tuple[str, str], tuple[float, float, int]
     for every record and for those where the stage emits an event of the type ("event found": the
     actors apart from event detection); ASSAULT and PROTEST records were read while writing the
     English rules ("dev"), the other types were not ("held out")."""
-    import json
-
     from workers.events.actor_choice import ROLES
     from workers.events.actors import EN_FUNCTION_WORDS
     from workers.events.decisions import GSR_TYPES
@@ -225,8 +223,6 @@ def actors(
     proclitics are removed. Recall over the sentences with an annotated role, precision over the
     predicted ones; for the rules alone and for the learned choice, out of fold, at the shipped
     thresholds and at others (the lines). `corpus`: our annotated corpus trains every fold."""
-    import json
-
     from workers.events import actor_choice
 
     events = actor_choice.labelled(data, corpus)
@@ -272,8 +268,6 @@ def actors(
 
 def vectors_alone(data: Path, plover: str) -> tuple[float, float, float]:
     """A classifier over every OEDA sentence of the type (static vectors, no lexicon), out of fold."""
-    import json
-
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
 
@@ -363,11 +357,13 @@ def corpus(data: Path) -> list[str]:
     and with it (each way of training its `borderline`); then the corpus's own 5-fold CV, OEDA dev
     in every training fold (a sentence is yes when its annotator said yes)."""
     from dataclasses import replace
+    from functools import cache
 
     from workers.encoders import static
 
-    base = decisions.labelled(data, lexicon_events)
-    every = decisions.ours(lexicon_events, "half-yes")  # every corpus candidate, borderline included
+    lexicon = cache(lexicon_events)  # every variant reads the same sentences (the events are only read)
+    base = decisions.labelled(data, lexicon)
+    every = decisions.ours(lexicon, "half-yes")  # every corpus candidate, borderline included
     if not every:
         return [f"no annotated corpus at {decisions.CORPUS}"]
     texts = sorted({c.text for c in base + every})
@@ -383,7 +379,7 @@ def corpus(data: Path) -> list[str]:
     lines = []
     variants = [("without", None), *((policy, None) for policy in decisions.BORDERLINE), ("no", ("ASSAULT",))]
     for policy, types in variants:
-        extra = [] if policy == "without" else decisions.ours(lexicon_events, policy, types)
+        extra = [] if policy == "without" else decisions.ours(lexicon, policy, types)
         static_only = out_of_fold(base + extra)[: len(base)]
         default = e5_decisions.out_of_fold(base, static_only)
         cells = []
@@ -404,7 +400,7 @@ def corpus(data: Path) -> list[str]:
         lines.append(f"OEDA Arabic actors, learned (5-fold CV), {label} our corpus: " + ", ".join(cells))
     # the corpus's own CV: OEDA trains every fold; borderline scored as no
     candidates = [replace(c, train_only=True) for c in base] + [
-        replace(c, train_only=False) for c in decisions.ours(lexicon_events, decisions.CORPUS_BORDERLINE)
+        replace(c, train_only=False) for c in decisions.ours(lexicon, decisions.CORPUS_BORDERLINE)
     ]
     confidence = out_of_fold(candidates)
     rows = decisions.corpus_rows()
